@@ -1,0 +1,1 @@
+"""Backtesting: freqtrade-semantics trade simulation in numba kernels, results and reports."""

@@ -1,0 +1,53 @@
+"""The ``atb`` command: subcommands mirror freqtrade's names where they overlap.
+
+Each subcommand lives in ``atb.cli.commands.<name>`` and exposes ``register(app)``.
+Every :class:`atb.errors.AtbError` reaching the top is printed as one line naming the problem
+and the process exits with status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from atb.errors import AtbError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="atb",
+    help="AI-assisted algorithmic trading: freqtrade-compatible backtests and more.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_COMMAND_MODULES = (
+    "backtesting",
+    "backtesting_show",
+    "data",
+)
+
+for _name in _COMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f"atb.cli.commands.{_name}")
+    except ModuleNotFoundError as exc:  # a command module not written yet
+        if exc.name != f"atb.cli.commands.{_name}":
+            raise
+        continue
+    _mod.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map :class:`AtbError` to a one-line message and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except AtbError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

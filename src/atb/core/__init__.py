@@ -1,0 +1,1 @@
+"""Shared kernel: identifiers, time and timeframe helpers, money rounding (no I/O)."""

@@ -1,0 +1,79 @@
+"""One rooted error hierarchy for atb, classed by how the caller must react.
+
+::
+
+    AtbError
+    ├── ConfigError            bad configuration value (stop, fix input)
+    ├── DataError              missing/corrupt/invalid candles (stop, fix input)
+    ├── StrategyError          strategy cannot be found, imported or run (stop, fix input)
+    ├── PersistenceError       run store cannot be opened or written (stop, check the store)
+    ├── ExchangeError          venue problems
+    │   ├── TemporaryExchangeError   retry with backoff
+    │   │   └── RateLimitError       retry after waiting
+    │   ├── InvalidOrderError        skip this order
+    │   └── InsufficientFundsError   skip this order
+    └── OrderStateError        illegal order state transition (a bug)
+
+Expected business outcomes (a risk denial, an unfilled order) are events, not exceptions.
+Every error that reaches the CLI is printed as one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AtbError",
+    "ConfigError",
+    "DataError",
+    "ExchangeError",
+    "InsufficientFundsError",
+    "InvalidOrderError",
+    "OrderStateError",
+    "PersistenceError",
+    "RateLimitError",
+    "StrategyError",
+    "TemporaryExchangeError",
+]
+
+
+class AtbError(Exception):
+    """Root of every error atb raises on purpose."""
+
+
+class ConfigError(AtbError):
+    """A configuration value is missing, of the wrong type or out of range; the message names it."""
+
+
+class DataError(AtbError):
+    """Candle data is missing, unreadable or violates the OHLCV contract; names pair/timeframe/row."""
+
+
+class StrategyError(AtbError):
+    """A strategy cannot be located, imported, instantiated or returned invalid output."""
+
+
+class PersistenceError(AtbError):
+    """The run store cannot be opened, migrated or written."""
+
+
+class ExchangeError(AtbError):
+    """A venue returned an error or could not be reached."""
+
+
+class TemporaryExchangeError(ExchangeError):
+    """A transient venue error (timeout, 5xx, disconnect); retry with backoff."""
+
+
+class RateLimitError(TemporaryExchangeError):
+    """The venue rate limit was hit; retry after waiting."""
+
+
+class InvalidOrderError(ExchangeError):
+    """The venue rejected the order as invalid; skip it."""
+
+
+class InsufficientFundsError(ExchangeError):
+    """The account lacks balance for the order; skip it."""
+
+
+class OrderStateError(AtbError):
+    """An illegal order state transition was attempted: a bug, never user input."""
