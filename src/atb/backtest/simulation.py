@@ -225,8 +225,13 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
 
 
 def tick_decimals_for(frame: pd.DataFrame, fallback_step: float | None) -> np.ndarray:
-    """Per-row tick decimals of a loaded (pre-trim) frame, market step where a month has none."""
+    """Per-row tick decimals of a loaded (pre-trim) frame.
+
+    A month whose prices are all whole numbers yields no tick in freqtrade (its per-month
+    precision is NaN) and falls back to the market's ``precision.price``; without one, prices
+    are not rounded (decimals ``-1``).
+    """
     dec = monthly_tick_decimals(frame)
-    if fallback_step is not None and (dec < 0).any():
-        dec[dec < 0] = _step_decimals(fallback_step)
+    fallback = -1 if fallback_step is None else _step_decimals(fallback_step)
+    dec[dec <= 0] = fallback
     return dec
