@@ -233,8 +233,9 @@ def _try_enter(
         return False
     if not (stake > 0.0):
         return False
+    # freqtrade sizes the stoploss reserve of the minimum stake with a fixed -5 % stop
     min_stake = _min_stake(
-        price, pair_limits[p, 0], pair_limits[p, 1], params[P_STOPLOSS], params[P_AMOUNT_RESERVE], lev
+        price, pair_limits[p, 0], pair_limits[p, 1], -0.05, params[P_AMOUNT_RESERVE], lev
     )
     max_stake = _max_stake(price, pair_limits[p, 2], pair_limits[p, 3], lev)
     if cb_flags & CB_CUSTOM_STAKE:
@@ -318,10 +319,10 @@ def _stop_and_liq(p, r, t_ns, st, h, lo, profit_best, params, cb_flags):
 @njit(cache=True)
 def _exit_decision(
     p, r, t_ns, st, o, h, lo, c, enter_sig, exit_sig, exit_tag_r, roi_keys, roi_vals,
-    params, trailing_params, cb_flags, out3,
+    params, trailing_params, cb_flags,
 ):
-    """freqtrade ``should_exit`` + ``_get_exit_for_signal``: fills ``out3`` with
-    (price before rounding, exit reason code, tag id) and returns True when an exit is wanted."""
+    """freqtrade ``should_exit`` + ``_get_exit_for_signal``: evaluates the exit candidates in
+    order and places (or keeps) the exit order in ``st``; True when a new order was placed."""
     short = st[TS_IS_SHORT] > 0.5
     profit_open = profit_ratio_nb(st, o)
     profit_best = profit_ratio_nb(st, lo if short else h)
@@ -381,17 +382,33 @@ def _exit_decision(
                 if cb_flags & CB_EXIT_PRICE:
                     profit_here = profit_ratio_nb(st, price)
                     rate = cb_custom_exit_price(p, r, t_ns, price, profit_here, etype, tag)
-                    if not math.isnan(rate) and rate != price:
-                        price = round_tick_nb(rate, int(st[TS_TICK]))
+                    if not math.isnan(rate):
+                        price = rate
                 price = min(price, h) if short else max(price, lo)
         if (cb_flags & CB_CONFIRM_EXIT) and etype != EXIT_LIQUIDATION:
             if not cb_confirm_exit(p, r, t_ns, st[TS_AMOUNT], price, etype, tag):
                 continue
-        out3[0] = price
-        out3[1] = etype
-        out3[2] = tag
-        return True
+        # the trade's exit reason follows the latest confirmed decision
+        st[TS_EXIT_REASON] = etype
+        st[TS_EXIT_TAG] = tag
+        if _place_exit_order(st, price, t_ns):
+            return True
     return False
+
+
+@njit(cache=True)
+def _place_exit_order(st, raw_price, t_ns):
+    """freqtrade ``_exit_trade``: round the price to the tick; an identical open exit order is
+    kept (returns False, so the next exit candidate is tried), any other is replaced."""
+    price = round_tick_nb(raw_price, int(st[TS_TICK]))
+    amount = st[TS_AMOUNT]
+    if st[TS_EXIT_OPEN] > 0.5 and st[TS_EXIT_PRICE] == price and st[TS_EXIT_AMOUNT] == amount:
+        return False
+    st[TS_EXIT_OPEN] = 1.0
+    st[TS_EXIT_PRICE] = price
+    st[TS_EXIT_AMOUNT] = amount
+    st[TS_EXIT_DATE] = t_ns
+    return True
 
 
 @njit(cache=True)
@@ -473,7 +490,6 @@ def simulate_nb(
     n_open = 0
     visit = np.empty(n_pairs, dtype=np.int64)
     in_open = np.zeros(n_pairs, dtype=np.bool_)
-    out3 = np.zeros(3)
     trailing_params = np.array([
         params[P_USE_CUSTOM_STOPLOSS], params[P_TRAILING_STOP], params[P_ONLY_OFFSET],
         params[P_TRAILING_OFFSET], params[P_TRAILING_POSITIVE],
@@ -516,83 +532,81 @@ def simulate_nb(
             lo = low[r]
             c = close[r]
             st = ts[p]
-            # 1. open orders: timeouts
-            if has_trade[p]:
+            # direction of a new entry from the previous candle's signals (freqtrade
+            # check_for_trade_entry); shorts only in margin/futures mode with can_short
+            el = enter_long[r] == 1
+            xl = exit_long[r] == 1
+            es = can_short and enter_short[r] == 1
+            xs = can_short and exit_short[r] == 1
+            direction = 0
+            if el and not (xl or es):
+                direction = 1
+            elif es and not (xs or el):
+                direction = -1
+            # a second pass reverses the position when a trade closed on this candle and the
+            # signal points the other way (freqtrade calls backtest_loop twice then)
+            for _pass in range(2):
+                had = has_trade[p]
+                had_short = had and st[TS_IS_SHORT] > 0.5
+                # 1. open orders: timeouts
+                if has_trade[p]:
+                    if st[TS_ENTRY_OPEN] > 0.5:
+                        timed = entry_to > 0.0 and st[TS_OPEN_DATE] < t - entry_to
+                        if not timed and (cb_flags & CB_ENTRY_TIMEOUT):
+                            timed = cb_check_entry_timeout(p, r, t)
+                        if timed:
+                            has_trade[p] = False
+                            tied_up -= st[TS_STAKE]
+                            n_open = _remove(open_order, n_open, p)
+                    elif st[TS_EXIT_OPEN] > 0.5:
+                        timed = exit_to > 0.0 and st[TS_EXIT_DATE] < t - exit_to
+                        if not timed and (cb_flags & CB_EXIT_TIMEOUT):
+                            timed = cb_check_exit_timeout(p, r, t)
+                        if timed:
+                            st[TS_EXIT_OPEN] = 0.0
+                # 2. entry
+                if not has_trade[p] and not is_last:
+                    if direction != 0:
+                        if n_open < max_open:
+                            ok = _try_enter(
+                                p, r, t, direction < 0, ts, seq, o, h, lo, tick_dec, enter_tag, params,
+                                pair_limits, amount_dec, closed_profit, tied_up, cb_flags,
+                            )
+                            if ok:
+                                seq += 1
+                                has_trade[p] = True
+                                tied_up += st[TS_STAKE]
+                                open_order[n_open] = p
+                                n_open += 1
+                        else:
+                            rejected += 1
+                if not has_trade[p]:
+                    break
+                # 3. entry order fill
                 if st[TS_ENTRY_OPEN] > 0.5:
-                    timed = entry_to > 0.0 and st[TS_OPEN_DATE] < t - entry_to
-                    if not timed and (cb_flags & CB_ENTRY_TIMEOUT):
-                        timed = cb_check_entry_timeout(p, r, t)
-                    if timed:
-                        has_trade[p] = False
-                        tied_up -= st[TS_STAKE]
-                        n_open = _remove(open_order, n_open, p)
-                elif st[TS_EXIT_OPEN] > 0.5:
-                    timed = exit_to > 0.0 and st[TS_EXIT_DATE] < t - exit_to
-                    if not timed and (cb_flags & CB_EXIT_TIMEOUT):
-                        timed = cb_check_exit_timeout(p, r, t)
-                    if timed:
-                        st[TS_EXIT_OPEN] = 0.0
-            # 2. entry
-            if not has_trade[p] and not is_last:
-                el = enter_long[r] == 1
-                xl = exit_long[r] == 1
-                es = can_short and enter_short[r] == 1
-                xs = can_short and exit_short[r] == 1
-                direction = 0
-                if el and not (xl or es):
-                    direction = 1
-                elif es and not (xs or el):
-                    direction = -1
-                if direction != 0:
-                    if n_open < max_open:
-                        ok = _try_enter(
-                            p, r, t, direction < 0, ts, seq, o, h, lo, tick_dec, enter_tag, params,
-                            pair_limits, amount_dec, closed_profit, tied_up, cb_flags,
-                        )
-                        if ok:
-                            seq += 1
-                            has_trade[p] = True
-                            tied_up += st[TS_STAKE]
-                            open_order[n_open] = p
-                            n_open += 1
+                    if lo <= st[TS_OPEN_RATE] <= h:
+                        st[TS_ENTRY_OPEN] = 0.0
                     else:
-                        rejected += 1
-            if not has_trade[p]:
-                continue
-            # 3. entry order fill
-            if st[TS_ENTRY_OPEN] > 0.5:
-                if lo <= st[TS_OPEN_RATE] <= h:
-                    st[TS_ENTRY_OPEN] = 0.0
-                else:
-                    continue
-            # 4. exit decision
-            short = st[TS_IS_SHORT] > 0.5
-            enter_sig = (enter_short[r] == 1) if short else (enter_long[r] == 1)
-            exit_sig = (exit_short[r] == 1) if short else (exit_long[r] == 1)
-            if _exit_decision(
-                p, r, t, st, o, h, lo, c, enter_sig, exit_sig, exit_tag[r], roi_keys, roi_vals,
-                params, trailing_params, cb_flags, out3,
-            ):
-                price = round_tick_nb(out3[0], int(st[TS_TICK]))
-                amount = st[TS_AMOUNT]
-                if not (
-                    st[TS_EXIT_OPEN] > 0.5
-                    and st[TS_EXIT_PRICE] == price
-                    and st[TS_EXIT_AMOUNT] == amount
-                ):
-                    st[TS_EXIT_OPEN] = 1.0
-                    st[TS_EXIT_PRICE] = price
-                    st[TS_EXIT_AMOUNT] = amount
-                    st[TS_EXIT_REASON] = out3[1]
-                    st[TS_EXIT_TAG] = out3[2]
-                    st[TS_EXIT_DATE] = t
-            # 5. exit order fill
-            if st[TS_EXIT_OPEN] > 0.5 and lo <= st[TS_EXIT_PRICE] <= h:
-                closed_profit += _close_trade(st, p, r, t, st[TS_EXIT_PRICE], out, n_out)
-                n_out += 1
-                tied_up -= st[TS_STAKE]
-                has_trade[p] = False
-                n_open = _remove(open_order, n_open, p)
+                        break
+                # 4. exit decision
+                short = st[TS_IS_SHORT] > 0.5
+                enter_sig = (enter_short[r] == 1) if short else (enter_long[r] == 1)
+                exit_sig = (exit_short[r] == 1) if short else (exit_long[r] == 1)
+                _exit_decision(
+                    p, r, t, st, o, h, lo, c, enter_sig, exit_sig, exit_tag[r], roi_keys, roi_vals,
+                    params, trailing_params, cb_flags,
+                )
+                # 5. exit order fill
+                if st[TS_EXIT_OPEN] > 0.5 and lo <= st[TS_EXIT_PRICE] <= h:
+                    closed_profit += _close_trade(st, p, r, t, st[TS_EXIT_PRICE], out, n_out)
+                    n_out += 1
+                    tied_up -= st[TS_STAKE]
+                    has_trade[p] = False
+                    n_open = _remove(open_order, n_open, p)
+                if not (can_short and direction != 0 and had and not has_trade[p]):
+                    break
+                if (-1 if had_short else 1) == direction:
+                    break
         t += tf_ns
     # trades still open at the end: force exit at each pair's last candle open
     for k in range(n_open):
@@ -600,11 +614,15 @@ def simulate_nb(
         st = ts[p]
         r = pair_start[p] + pair_len[p] - 1
         if st[TS_ENTRY_OPEN] > 0.5:
-            continue
+            continue  # entry never filled: the trade is dropped
+        _place_exit_order(st, open_[r], date_ns[r])
         st[TS_EXIT_REASON] = EXIT_FORCE
         st[TS_EXIT_TAG] = 0
-        _close_trade(st, p, r, date_ns[r], open_[r], out, n_out)
-        n_out += 1
+        if low[r] <= st[TS_EXIT_PRICE] <= high[r]:
+            _close_trade(st, p, r, date_ns[r], st[TS_EXIT_PRICE], out, n_out)
+            n_out += 1
+        # else: the rounded force-exit price lies outside the last candle; freqtrade leaves the
+        # trade open and it does not appear in the results
     return n_out, rejected
 
 
