@@ -139,6 +139,7 @@ def run_simulation(
     kernel: Callable[..., tuple[int, int]] | None = None,
     cb_flags: int = 0,
     state: np.ndarray | None = None,
+    tags: Sequence[str] | None = None,
 ) -> SimulationOutput:
     """Run the simulation kernel and decode its closed trades.
 
@@ -152,6 +153,8 @@ def run_simulation(
         Enabled callbacks (``records.CB_*``), only with the slow-path kernel.
     state : float64 array (n_pairs, TS_N), optional
         Open-trade state matrix shared with callback adapters.
+    tags : sequence of str, optional
+        Tag table to decode with (the adapter's, which may have grown during the run).
     """
     a = sim_in.arrays
     n_pairs = len(sim_in.pairs)
@@ -166,7 +169,7 @@ def run_simulation(
         a["pair_start"], a["pair_len"], a["amount_dec"], a["pair_limits"], sim_in.start_ns,
         sim_in.end_ns, tf_ns, roi_keys, roi_vals, settings.params_vector(), cb_flags, ts, out,
     )
-    trades = decode_trades(out[:n], sim_in.pairs, sim_in.tags)
+    trades = decode_trades(out[:n], sim_in.pairs, tags if tags is not None else sim_in.tags)
     return SimulationOutput(
         trades=trades,
         rejected_signals=int(rejected),

@@ -437,6 +437,7 @@ def _close_trade(st, p, r, t_ns, price, out, n_out):
     row[OUT_PROFIT_ABS] = profit
     row[OUT_OPEN_DATE] = st[TS_OPEN_DATE]
     row[OUT_CLOSE_DATE] = t_ns
+    st[TS_OPEN_ROW] = math.nan  # the slot no longer holds an open trade
     return profit
 
 
@@ -556,6 +557,7 @@ def simulate_nb(
                             timed = cb_check_entry_timeout(p, r, t)
                         if timed:
                             has_trade[p] = False
+                            st[TS_OPEN_ROW] = math.nan
                             tied_up -= st[TS_STAKE]
                             n_open = _remove(open_order, n_open, p)
                     elif st[TS_EXIT_OPEN] > 0.5:

@@ -1,0 +1,261 @@
+"""Backtest orchestration: candles -> strategy signals -> arrays -> kernel -> BacktestResult.
+
+This module owns no trading rules: those live in ``backtest/kernels``. It loads data with
+freqtrade's semantics, runs the strategy's vectorised ``populate_*`` per pair, prepares rows
+(startup trim, signal shift, price ticks) and picks the compiled kernel, or the Python slow path
+when the strategy overrides per-trade callbacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from atb.backtest.callbacks import CallbackAdapter, callback_flags, make_python_kernel
+from atb.backtest.kernels import records as rec
+from atb.backtest.markets import MarketInfo, default_market
+from atb.backtest.prepare import shift_signals, trim_startup
+from atb.backtest.results import BacktestResult
+from atb.backtest.settings import SimulationSettings
+from atb.backtest.simulation import build_input, run_simulation, tick_decimals_for
+from atb.errors import DataError, StrategyError
+
+__all__ = ["BacktestInputs", "config_hash", "run_backtest"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestInputs:
+    """What to backtest, besides the config and the strategy.
+
+    Attributes
+    ----------
+    datadir : Path
+        Folder in freqtrade's layout (``<BASE>_<QUOTE>-<tf>.feather`` ...).
+    pairs : tuple of str
+        Whitelist, in order (order matters when ``max_open_trades`` binds).
+    timeframe : str
+    timerange : TimeRange or None
+        ``atb.data.timerange.TimeRange``; ``None`` = all data.
+    markets : mapping pair -> MarketInfo, optional
+        Market rules (default: amount step 1e-8, no limits).
+    data_format : str or None
+        ``feather``/``parquet``/``json``/``jsongz``; ``None`` = detect.
+    candle_type : str
+        ``spot`` or ``futures``.
+    keep_candles : bool
+        Keep the simulated OHLCV per pair on the result (for the HTML report).
+    """
+
+    datadir: Path
+    pairs: tuple[str, ...]
+    timeframe: str
+    timerange: Any = None
+    markets: Mapping[str, MarketInfo] | None = None
+    data_format: str | None = None
+    candle_type: str = "spot"
+    keep_candles: bool = True
+
+
+def config_hash(config: Mapping[str, Any], strategy_source: str) -> str:
+    """SHA-256 hex digest of the canonical JSON of ``config`` plus the strategy source hash."""
+    canon = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256((canon + "\n" + strategy_source).encode()).hexdigest()
+
+
+def _analyze_pair(strategy: Any, df: pd.DataFrame, pair: str) -> pd.DataFrame:
+    rows = len(df)
+    try:
+        out = strategy.atb_analyze(df.copy(), {"pair": pair})
+    except StrategyError:
+        raise
+    except Exception as exc:  # user code: report the pair and the error in one line
+        raise StrategyError(
+            f"strategy {type(strategy).__name__} failed on {pair}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if len(out) != rows:
+        raise StrategyError(
+            f"strategy {type(strategy).__name__} changed the number of rows of {pair} "
+            f"({rows} -> {len(out)})"
+        )
+    return out
+
+
+def _prepare_pairs(
+    strategy: Any,
+    data: Mapping[str, pd.DataFrame],
+    inputs: BacktestInputs,
+    startup: int,
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], dict[str, pd.DataFrame]]:
+    """Signals, startup trim, shift and ticks for every pair with data left."""
+    tr = inputs.timerange
+    start = getattr(tr, "startdt", None) if tr is not None else None
+    stop = getattr(tr, "stopdt", None) if tr is not None else None
+    frames: dict[str, pd.DataFrame] = {}
+    ticks: dict[str, np.ndarray] = {}
+    candles: dict[str, pd.DataFrame] = {}
+    for pair in inputs.pairs:
+        df = data.get(pair)
+        if df is None or df.empty:
+            continue
+        market = (inputs.markets or {}).get(pair) or default_market()
+        dec = tick_decimals_for(df, market.price_step)
+        analyzed = _analyze_pair(strategy, df, pair)
+        analyzed = analyzed.assign(_atb_tick=dec)
+        trimmed = trim_startup(analyzed, startup, start, stop)
+        if len(trimmed) < 2:
+            logger.warning("%s has no data left after the startup candles, skipping", pair)
+            continue
+        prepared = shift_signals(trimmed)
+        frames[pair] = prepared
+        ticks[pair] = trimmed["_atb_tick"].to_numpy(dtype=np.int64)[1:]
+        if inputs.keep_candles:
+            candles[pair] = trimmed[["date", "open", "high", "low", "close", "volume"]].reset_index(
+                drop=True
+            )
+    return frames, ticks, candles
+
+
+def _market_change(candles: Mapping[str, pd.DataFrame]) -> float:
+    """Mean over pairs of last close / first close - 1 (freqtrade ``calculate_market_change``)."""
+    changes = []
+    for df in candles.values():
+        if len(df) and df["close"].iloc[0] > 0:
+            changes.append(df["close"].iloc[-1] / df["close"].iloc[0] - 1.0)
+    return float(np.mean(changes)) if changes else 0.0
+
+
+def run_backtest(
+    config: dict[str, Any],
+    strategy: Any,
+    inputs: BacktestInputs,
+    *,
+    load_data: Any,
+    trade_cls: type | None = None,
+    strategy_source_hash: str = "",
+) -> BacktestResult:
+    """Backtest ``strategy`` on ``inputs`` with freqtrade 2026.9 semantics.
+
+    Parameters
+    ----------
+    config : dict
+        Validated freqtrade config (``atb.config.freqtrade.validate_freqtrade_config``).
+    strategy : IStrategy
+        Loaded strategy (config overrides already applied).
+    inputs : BacktestInputs
+    load_data : callable
+        ``load_data(datadir, pairs, timeframe, *, timerange, startup_candles, candle_type,
+        data_format) -> dict[pair, DataFrame]`` (``atb.data.history.load_data``).
+    trade_cls : type, optional
+        ``Trade`` class for callbacks (``atb.strategy.trade.Trade``); required for the slow path.
+    strategy_source_hash : str
+        Included in the config hash.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    DataError
+        No pair has data in the requested range.
+    StrategyError
+        The strategy failed while computing signals.
+    """
+    t0 = time.perf_counter()
+    startup = int(getattr(strategy, "startup_candle_count", 0) or 0)
+    data = load_data(
+        inputs.datadir, list(inputs.pairs), inputs.timeframe, timerange=inputs.timerange,
+        startup_candles=startup, candle_type=inputs.candle_type, data_format=inputs.data_format,
+    )
+    t1 = time.perf_counter()
+    frames, ticks, candles = _prepare_pairs(strategy, data, inputs, startup)
+    if not frames:
+        raise DataError(
+            f"no candles left to backtest for {', '.join(inputs.pairs)} {inputs.timeframe} in "
+            f"{inputs.datadir} after the {startup} startup candles"
+            + (f" and timerange {inputs.timerange}" if inputs.timerange is not None else "")
+        )
+    t2 = time.perf_counter()
+    settings = SimulationSettings.from_config({**config, "timeframe": inputs.timeframe}, strategy)
+    sim_in = build_input(frames, ticks, inputs.markets, inputs.timeframe)
+    flags = callback_flags(strategy)
+    if flags:
+        state = np.full((len(sim_in.pairs), rec.TS_N), np.nan)
+        tags = list(sim_in.tags)
+        if trade_cls is None:
+            raise StrategyError("strategy callbacks need a Trade class (atb.strategy.trade.Trade)")
+        adapter = CallbackAdapter(strategy, sim_in.pairs, sim_in.arrays["date_ns"], tags, state,
+                                  trade_cls)
+        kernel = make_python_kernel(adapter.bindings())
+        ctx = getattr(trade_cls, "atb_trades_context", None)
+        if ctx is not None:
+            with ctx(adapter.open_trades):
+                out = run_simulation(sim_in, settings, kernel, flags, state, tags)
+        else:
+            out = run_simulation(sim_in, settings, kernel, flags, state, tags)
+    else:
+        out = run_simulation(sim_in, settings)
+    t3 = time.perf_counter()
+    trades = out.trades.sort_values(["close_date", "open_date"], kind="stable").reset_index(
+        drop=True
+    )
+    return BacktestResult(
+        strategy=type(strategy).__name__,
+        timeframe=inputs.timeframe,
+        pairs=tuple(frames),
+        stake_currency=str(config.get("stake_currency", "")),
+        starting_balance=float(config.get("dry_run_wallet", 0.0)),
+        max_open_trades=-1 if settings.max_open_trades == float("inf") else int(
+            settings.max_open_trades
+        ),
+        backtest_start=_to_dt(out.start),
+        backtest_end=_to_dt(out.end),
+        trades=trades,
+        config=_jsonable(config),
+        config_hash=config_hash(_jsonable(config), strategy_source_hash),
+        rejected_signals=out.rejected_signals,
+        market_change=_market_change(candles),
+        candles=candles or None,
+        timings={
+            "load_data": t1 - t0,
+            "signals": t2 - t1,
+            "simulation": t3 - t2,
+            "total": t3 - t0,
+        },
+    )
+
+
+def _to_dt(ts: Any) -> datetime:
+    return pd.Timestamp(ts).to_pydatetime()
+
+
+def _jsonable(obj: Any) -> Any:
+    """A JSON-serialisable deep copy: non-finite floats and unknown objects become strings."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, bool | int | str) or obj is None:
+        return obj
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else str(obj)
+    return str(obj)
+
+
+def whitelist_from_config(config: Mapping[str, Any]) -> Sequence[str]:
+    """Pairs of ``exchange.pair_whitelist`` minus ``pair_blacklist``, order kept."""
+    ex = config.get("exchange") or {}
+    black = set(ex.get("pair_blacklist") or [])
+    return [p for p in (ex.get("pair_whitelist") or []) if p not in black]
