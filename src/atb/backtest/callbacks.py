@@ -164,6 +164,7 @@ class CallbackAdapter:
 
     # -- kernel callbacks ---------------------------------------------------------------------
     def custom_stoploss(self, p: int, row: int, t_ns: int, rate: float, profit: float) -> float:
+        """``custom_stoploss``: new stop ratio or nan."""
         v = self._safe(
             "custom_stoploss", None, pair=self.pairs[p], trade=self.trade(p),
             current_time=self._dt(t_ns), current_rate=rate, current_profit=profit, after_fill=False,
@@ -171,6 +172,7 @@ class CallbackAdapter:
         return math.nan if v is None else float(v)
 
     def custom_exit(self, p: int, row: int, t_ns: int, rate: float, profit: float) -> int:
+        """``custom_exit``: 0, -1 (no reason) or a tag id."""
         v = self._safe(
             "custom_exit", None, pair=self.pairs[p], trade=self.trade(p),
             current_time=self._dt(t_ns), current_rate=rate, current_profit=profit,
@@ -185,6 +187,7 @@ class CallbackAdapter:
         self, p: int, row: int, t_ns: int, rate: float, proposed: float, min_stake: float,
         max_stake: float, leverage: float, is_short: int, enter_tag: int,
     ) -> float:
+        """``custom_stake_amount``: stake in quote currency."""
         v = self._safe(
             "custom_stake_amount", proposed, pair=self.pairs[p], current_time=self._dt(t_ns),
             current_rate=rate, proposed_stake=proposed,
@@ -197,6 +200,7 @@ class CallbackAdapter:
     def confirm_entry(
         self, p: int, row: int, t_ns: int, amount: float, rate: float, is_short: int, tag: int
     ) -> bool:
+        """``confirm_trade_entry``."""
         return bool(self._safe(
             "confirm_trade_entry", True, pair=self.pairs[p],
             order_type=self.strategy.order_types.get("entry", "limit"), amount=amount, rate=rate,
@@ -212,6 +216,7 @@ class CallbackAdapter:
     def confirm_exit(
         self, p: int, row: int, t_ns: int, amount: float, rate: float, reason: int, tag: int
     ) -> bool:
+        """``confirm_trade_exit``."""
         why = self._reason(reason, tag)
         return bool(self._safe(
             "confirm_trade_exit", True, pair=self.pairs[p], trade=self.trade(p),
@@ -222,6 +227,7 @@ class CallbackAdapter:
     def entry_price(
         self, p: int, row: int, t_ns: int, proposed: float, is_short: int, tag: int
     ) -> float:
+        """``custom_entry_price``: limit price or nan."""
         v = self._safe(
             "custom_entry_price", proposed, pair=self.pairs[p], trade=None,
             current_time=self._dt(t_ns), proposed_rate=proposed, entry_tag=self._tag(tag),
@@ -232,6 +238,7 @@ class CallbackAdapter:
     def exit_price(
         self, p: int, row: int, t_ns: int, proposed: float, profit: float, reason: int, tag: int
     ) -> float:
+        """``custom_exit_price``: limit price or nan."""
         v = self._safe(
             "custom_exit_price", proposed, pair=self.pairs[p], trade=self.trade(p),
             current_time=self._dt(t_ns), proposed_rate=proposed, current_profit=profit,
@@ -243,6 +250,7 @@ class CallbackAdapter:
         self, p: int, row: int, t_ns: int, rate: float, max_leverage: float, is_short: int,
         tag: int,
     ) -> float:
+        """``leverage``: leverage for a new trade."""
         v = self._safe(
             "leverage", 1.0, pair=self.pairs[p], current_time=self._dt(t_ns), current_rate=rate,
             proposed_leverage=1.0, max_leverage=max_leverage, entry_tag=self._tag(tag),
@@ -251,12 +259,14 @@ class CallbackAdapter:
         return 1.0 if v is None else float(v)
 
     def entry_timeout(self, p: int, row: int, t_ns: int) -> bool:
+        """``check_entry_timeout``."""
         return bool(self._safe(
             "check_entry_timeout", False, pair=self.pairs[p], trade=self.trade(p), order=None,
             current_time=self._dt(t_ns),
         ))
 
     def exit_timeout(self, p: int, row: int, t_ns: int) -> bool:
+        """``check_exit_timeout``."""
         return bool(self._safe(
             "check_exit_timeout", False, pair=self.pairs[p], trade=self.trade(p), order=None,
             current_time=self._dt(t_ns),

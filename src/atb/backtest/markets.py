@@ -31,6 +31,8 @@ class MarketInfo:
         ``limits.leverage.max`` (1.0 when absent).
     active : bool
         Inactive pairs are dropped from the whitelist, as freqtrade does.
+    fee : float or None
+        The worse of the market's taker and maker fee (ratio), freqtrade's default fee.
     """
 
     amount_step: float = 1e-8
@@ -41,6 +43,7 @@ class MarketInfo:
     max_amount: float | None = None
     max_leverage: float = 1.0
     active: bool = True
+    fee: float | None = None
 
 
 def default_market() -> MarketInfo:
@@ -59,13 +62,18 @@ def _num(v: Any) -> float | None:
 
 
 def _step(v: Any, mode: Any) -> float | None:
-    """ccxt precision: a tick size (TICK_SIZE mode) or a number of decimals (DECIMAL_PLACES)."""
+    """Ccxt precision: a tick size (TICK_SIZE mode) or a number of decimals (DECIMAL_PLACES)."""
     f = _num(v)
     if f is None:
         return None
     if mode == 2:  # ccxt DECIMAL_PLACES: the value is a number of decimals
         return 10.0 ** -int(f)
     return f  # ccxt TICK_SIZE (the mode of current ccxt exchanges)
+
+
+def _worst_fee(m: dict[str, Any]) -> float | None:
+    fees = [f for f in (_num(m.get("taker")), _num(m.get("maker"))) if f is not None]
+    return max(fees) if fees else None
 
 
 def load_markets(path: Path) -> dict[str, MarketInfo]:
@@ -113,5 +121,6 @@ def load_markets(path: Path) -> dict[str, MarketInfo]:
             max_amount=_num((lim.get("amount") or {}).get("max")),
             max_leverage=_num((lim.get("leverage") or {}).get("max")) or 1.0,
             active=bool(m.get("active", True) if m.get("active") is not None else True),
+            fee=_worst_fee(m),
         )
     return out

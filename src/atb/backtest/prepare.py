@@ -76,7 +76,9 @@ def shift_signals(df: pd.DataFrame) -> pd.DataFrame:
         shifted_o = np.empty(n, dtype=object)
         shifted_o[:1] = None
         shifted_o[1:] = vals[:-1]
-        out[c] = [None if (v is None or (isinstance(v, float) and v != v)) else v for v in shifted_o]
+        out[c] = [
+            None if (v is None or (isinstance(v, float) and v != v)) else v for v in shifted_o
+        ]
     out["date"] = pd.to_datetime(out["date"], utc=True)
     start_date = out["date"].iloc[0] if n else None
     out = out.iloc[1:].reset_index(drop=True)

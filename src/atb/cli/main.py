@@ -40,12 +40,38 @@ for _name in _COMMAND_MODULES:
     _mod.register(app)
 
 
+_MULTI_VALUE_FLAGS = frozenset({"--pairs", "-p", "--timeframes", "-t"})
+
+
+def expand_multi_value_flags(argv: list[str]) -> list[str]:
+    """Rewrite freqtrade-style ``--pairs A B C`` into ``--pairs A --pairs B --pairs C``.
+
+    Click options take one value each; freqtrade users type several after one flag.
+    """
+    out: list[str] = []
+    flag: str | None = None
+    for tok in argv:
+        if tok in _MULTI_VALUE_FLAGS:
+            flag = tok
+            continue
+        if flag is not None:
+            if tok.startswith("-"):
+                flag = None
+            else:
+                out += [flag, tok]
+                continue
+        out.append(tok)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map :class:`AtbError` to a one-line message and exit status 2."""
+    args = expand_multi_value_flags(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(args=argv, standalone_mode=True)
+        app(args=args, standalone_mode=True)
     except AtbError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        message = " ".join(str(exc).split())  # exactly one line
+        typer.echo(f"Error: {message}", err=True)
         sys.exit(2)
 
 

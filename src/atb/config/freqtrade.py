@@ -103,7 +103,8 @@ def _format_error(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-"))
     # pydantic appends the union member's type to loc; keep the config key path only
-    parts = [p for p in loc.split(".") if p not in {"float", "int", "str", "bool", "literal['unlimited']"}]
+    type_tags = {"float", "int", "str", "bool", "literal['unlimited']"}
+    parts = [p for p in loc.split(".") if p not in type_tags]
     field = ".".join(p for p in parts if not p.startswith("dict[") and not p.startswith("literal["))
     return f"{source}: invalid value for '{field}': {err['msg']} (got {err.get('input')!r})"
 

@@ -46,7 +46,9 @@ def timeframe_to_seconds(timeframe: str) -> int:
     """
     m = _RE.match(str(timeframe).strip()) if timeframe is not None else None
     if not m or int(m.group(1)) <= 0:
-        raise ConfigError(f"timeframe: {timeframe!r} is not a valid timeframe (e.g. '5m', '1h', '1d')")
+        raise ConfigError(
+            f"timeframe: {timeframe!r} is not a valid timeframe (e.g. '5m', '1h', '1d')"
+        )
     return int(m.group(1)) * _UNITS[m.group(2)]
 
 
@@ -61,7 +63,10 @@ def timeframe_to_msecs(timeframe: str) -> int:
 
 
 def timeframe_to_resample_freq(timeframe: str) -> str:
-    """Return the pandas offset alias for resampling (``"1h"`` -> ``"3600s"``, ``"1M"`` -> ``"1MS"``)."""
+    """Return the pandas offset alias for resampling (``"1h"`` -> ``"3600s"``).
+
+    Weeks start on Monday and months on the 1st, as exchanges label them.
+    """
     if timeframe.endswith("M"):
         return f"{timeframe[:-1]}MS"
     if timeframe.endswith("w"):

@@ -105,7 +105,6 @@ from atb.backtest.kernels.records import (
     TS_EXIT_TAG,
     TS_FEE_CLOSE,
     TS_FEE_OPEN,
-    TS_INITIAL_STOP,
     TS_IS_SHORT,
     TS_LEVERAGE,
     TS_LIQ_PRICE,
@@ -119,7 +118,6 @@ from atb.backtest.kernels.records import (
     TS_SEQ,
     TS_STAKE,
     TS_STOP,
-    TS_STOP_PCT,
     TS_TICK,
     TS_TRAILING,
 )
@@ -139,7 +137,7 @@ _NS_PER_MIN = 60_000_000_000
 
 @njit(cache=True)
 def _wallet_available(params: np.ndarray, closed_profit: float, tied_up: float) -> float:
-    """freqtrade ``Wallets.get_available_stake_amount``: (free + tied) * ratio - tied."""
+    """Freqtrade ``Wallets.get_available_stake_amount``: (free + tied) * ratio - tied."""
     total = params[P_STARTING_BALANCE] + closed_profit
     return total * params[P_TRADABLE_RATIO] - tied_up
 
@@ -148,7 +146,10 @@ def _wallet_available(params: np.ndarray, closed_profit: float, tied_up: float) 
 def _min_stake(
     price: float, min_cost: float, min_amount: float, stoploss: float, reserve: float, lev: float
 ) -> float:
-    """freqtrade ``get_min_pair_stake_amount``: market minimum plus a stoploss reserve; nan if none."""
+    """Minimum stake: market minimum plus a stoploss reserve, nan if none.
+
+    Source: freqtrade ``get_min_pair_stake_amount``.
+    """
     m = math.nan
     if not math.isnan(min_cost):
         m = min_cost
@@ -165,7 +166,7 @@ def _min_stake(
 
 @njit(cache=True)
 def _max_stake(price: float, max_cost: float, max_amount: float, lev: float) -> float:
-    """freqtrade ``get_max_pair_stake_amount``: market maximum; inf if none."""
+    """Freqtrade ``get_max_pair_stake_amount``: market maximum; inf if none."""
     m = math.inf
     if not math.isnan(max_cost):
         m = max_cost
@@ -176,8 +177,11 @@ def _max_stake(price: float, max_cost: float, max_amount: float, lev: float) -> 
 
 @njit(cache=True)
 def _validate_stake(stake: float, min_stake: float, max_allowed: float) -> float:
-    """freqtrade ``validate_stake_amount``: clamp to the maximum, raise to the minimum unless
-    that is more than 30 % above the request; 0 means "no trade"."""
+    """Clamp a stake like freqtrade ``validate_stake_amount``.
+
+    Capped at the maximum; raised to the minimum unless that is more than 30 % above the
+    request; 0 means "no trade".
+    """
     if not (stake > 0.0):
         return 0.0
     if not math.isnan(min_stake) and min_stake > max_allowed:
@@ -321,8 +325,11 @@ def _exit_decision(
     p, r, t_ns, st, o, h, lo, c, enter_sig, exit_sig, exit_tag_r, roi_keys, roi_vals,
     params, trailing_params, cb_flags,
 ):
-    """freqtrade ``should_exit`` + ``_get_exit_for_signal``: evaluates the exit candidates in
-    order and places (or keeps) the exit order in ``st``; True when a new order was placed."""
+    """Decide the exit of one trade on one candle (freqtrade ``should_exit`` and friends).
+
+    Evaluates the exit candidates in order and places (or keeps) the exit order in ``st``;
+    returns True when a new order was placed.
+    """
     short = st[TS_IS_SHORT] > 0.5
     profit_open = profit_ratio_nb(st, o)
     profit_best = profit_ratio_nb(st, lo if short else h)
@@ -375,7 +382,9 @@ def _exit_decision(
         elif etype == EXIT_STOP_LOSS or etype == EXIT_TRAILING_STOP_LOSS:
             price = stop_close_rate_nb(st, etype, st[TS_STOP], trade_dur, o, h, lo, trailing_params)
         elif etype == EXIT_LIQUIDATION:
-            price = stop_close_rate_nb(st, etype, st[TS_LIQ_PRICE], trade_dur, o, h, lo, trailing_params)
+            price = stop_close_rate_nb(
+                st, etype, st[TS_LIQ_PRICE], trade_dur, o, h, lo, trailing_params
+            )
         else:
             price = o
             if params[P_EXIT_LIMIT] > 0.5:
@@ -398,8 +407,11 @@ def _exit_decision(
 
 @njit(cache=True)
 def _place_exit_order(st, raw_price, t_ns):
-    """freqtrade ``_exit_trade``: round the price to the tick; an identical open exit order is
-    kept (returns False, so the next exit candidate is tried), any other is replaced."""
+    """Place the exit order at the price rounded to the tick (freqtrade ``_exit_trade``).
+
+    An identical open exit order is kept (returns False, so the next exit candidate is tried);
+    any other is replaced.
+    """
     price = round_tick_nb(raw_price, int(st[TS_TICK]))
     amount = st[TS_AMOUNT]
     if st[TS_EXIT_OPEN] > 0.5 and st[TS_EXIT_PRICE] == price and st[TS_EXIT_AMOUNT] == amount:
@@ -571,7 +583,8 @@ def simulate_nb(
                     if direction != 0:
                         if n_open < max_open:
                             ok = _try_enter(
-                                p, r, t, direction < 0, ts, seq, o, h, lo, tick_dec, enter_tag, params,
+                                p, r, t, direction < 0, ts, seq, o, h, lo, tick_dec, enter_tag,
+                                params,
                                 pair_limits, amount_dec, closed_profit, tied_up, cb_flags,
                             )
                             if ok:

@@ -50,7 +50,7 @@ def close_value_nb(st: np.ndarray, rate: float) -> float:
 
 @njit(cache=True)
 def profit_ratio_nb(st: np.ndarray, rate: float) -> float:
-    """freqtrade ``calc_profit_ratio``: ``round((close_value/open_value - 1) * leverage, 8)``.
+    """Freqtrade ``calc_profit_ratio``: ``round((close_value/open_value - 1) * leverage, 8)``.
 
     Shorts use ``1 - close_value/open_value``. Ratio, not percent.
     """
@@ -66,7 +66,9 @@ def profit_ratio_nb(st: np.ndarray, rate: float) -> float:
 
 
 @njit(cache=True)
-def adjust_stop_loss_nb(st: np.ndarray, current_price: float, stoploss: float, initial: bool) -> None:
+def adjust_stop_loss_nb(
+    st: np.ndarray, current_price: float, stoploss: float, initial: bool
+) -> None:
     """Move the stop to ``current_price * (1 -+ |stoploss| / leverage)`` if that tightens it.
 
     The new stop is rounded to the trade's tick (up for longs, down for shorts). The first call
