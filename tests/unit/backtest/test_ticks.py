@@ -9,9 +9,9 @@ def _exact(v):
     return len(s.split(".", 1)[1].rstrip("0")) if "." in s else 0
 
 
-def test_decimals_match_numpy_formatting_on_real_prices():
-    df = pd.read_feather("/work/shared/data/bittrex/ETH_BTC-5m.feather")
-    df2 = pd.read_feather("/work/shared/data/binance/DOGE_USDT-1h.feather")
+def test_decimals_match_numpy_formatting_on_real_prices(shared_dir):
+    df = pd.read_feather(shared_dir / "data/bittrex/ETH_BTC-5m.feather")
+    df2 = pd.read_feather(shared_dir / "data/binance/DOGE_USDT-1h.feather")
     values = np.unique(np.concatenate([
         df[["open", "high", "low", "close"]].to_numpy().ravel(),
         df2[["open", "high", "low", "close"]].to_numpy().ravel(),

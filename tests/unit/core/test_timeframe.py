@@ -13,7 +13,8 @@ from atb.errors import ConfigError
 
 
 @pytest.mark.parametrize(
-    ("tf", "secs"), [("1m", 60), ("5m", 300), ("1h", 3600), ("4h", 14400), ("1d", 86400), ("1w", 604800)]
+    ("tf", "secs"),
+    [("1m", 60), ("5m", 300), ("1h", 3600), ("4h", 14400), ("1d", 86400), ("1w", 604800)],
 )
 def test_timeframe_to_seconds(tf, secs):
     assert timeframe_to_seconds(tf) == secs
