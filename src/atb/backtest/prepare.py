@@ -54,32 +54,28 @@ def shift_signals(df: pd.DataFrame) -> pd.DataFrame:
     ``attrs["start_date"]`` is the date of the first row before the drop (the candle whose
     signals the first processed row carries).
     """
-    out = pd.DataFrame({
-        "date": df["date"].to_numpy(),
-        "open": df["open"].to_numpy(dtype=np.float64),
-        "high": df["high"].to_numpy(dtype=np.float64),
-        "low": df["low"].to_numpy(dtype=np.float64),
-        "close": df["close"].to_numpy(dtype=np.float64),
-    })
     n = len(df)
+    data: dict[str, object] = {"date": df["date"].reset_index(drop=True)}
+    for c in ("open", "high", "low", "close"):
+        data[c] = df[c].to_numpy(dtype=np.float64)
     for c in SIGNAL_COLUMNS:
         vals = (
             pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64)
             if c in df.columns else np.zeros(n)
         )
-        shifted = np.empty(n)
-        shifted[:1] = 0.0
+        shifted = np.zeros(n)
         shifted[1:] = vals[:-1]
-        out[c] = np.nan_to_num(shifted, nan=0.0)
+        data[c] = np.nan_to_num(shifted, nan=0.0)
     for c in TAG_COLUMNS:
-        vals = df[c].to_numpy(dtype=object) if c in df.columns else np.full(n, None, dtype=object)
-        shifted_o = np.empty(n, dtype=object)
-        shifted_o[:1] = None
-        shifted_o[1:] = vals[:-1]
-        out[c] = [
-            None if (v is None or (isinstance(v, float) and v != v)) else v for v in shifted_o
-        ]
-    out["date"] = pd.to_datetime(out["date"], utc=True)
+        shifted_o = np.full(n, None, dtype=object)
+        if c in df.columns and n > 1:
+            col = df[c].to_numpy(dtype=object)[:-1]
+            keep = pd.notna(col)
+            shifted_o[1:][keep] = col[keep]
+        data[c] = shifted_o
+    out = pd.DataFrame(data)
+    if out["date"].dt.tz is None:
+        out["date"] = out["date"].dt.tz_localize("UTC")
     start_date = out["date"].iloc[0] if n else None
     out = out.iloc[1:].reset_index(drop=True)
     out.attrs["start_date"] = start_date

@@ -75,14 +75,14 @@ def build_input(
 
     def encode(col: pd.Series) -> np.ndarray:
         vals = col.to_numpy(dtype=object)
+        mask = pd.notna(vals)
         outv = np.zeros(len(vals), dtype=np.int64)
-        for i, v in enumerate(vals):
-            if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
-                continue
-            sv = str(v)
-            if sv not in tag_ids:
-                tag_ids[sv] = len(tag_ids)
-            outv[i] = tag_ids[sv]
+        if not mask.any():
+            return outv
+        codes, uniques = pd.factorize(pd.Series(vals[mask]).astype(str))
+        ids = np.array([tag_ids.setdefault(u, len(tag_ids)) if u != "" else 0 for u in uniques],
+                       dtype=np.int64)
+        outv[mask] = ids[codes]
         return outv
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in (
@@ -96,7 +96,10 @@ def build_input(
         pair_start.append(pos)
         pair_len.append(n)
         pos += n
-        parts["date_ns"].append(df["date"].to_numpy(dtype="datetime64[ns]").astype(np.int64))
+        parts["date_ns"].append(
+            df["date"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+            .astype(np.int64)
+        )
         for c in ("open", "high", "low", "close"):
             parts[c].append(df[c].to_numpy(dtype=np.float64))
         for c in _SIGNALS:
