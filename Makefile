@@ -21,6 +21,8 @@ demo: $(VENV)/.installed
 	$(BIN)/atb backtest AtbEmaRsiTrend --pairs BTC/USDT ETH/USDT SOL/USDT XRP/USDT --timeframe 1h --days 180
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.installed-test
