@@ -51,9 +51,10 @@ class CallbackStrategy:
         return 50.0
 
 
-def _run(strategy, frames, st):
+def _run(strategy, frames, st, market=None):
     ticks = {p: np.full(len(df), 2, dtype=np.int64) for p, df in frames.items()}
-    sim_in = build_input(frames, ticks, {p: MarketInfo() for p in frames}, st.timeframe)
+    markets = {p: market or MarketInfo() for p in frames}
+    sim_in = build_input(frames, ticks, markets, st.timeframe)
     state = np.full((len(frames), rec.TS_N), np.nan)
     tags = list(sim_in.tags)
     adapter = CallbackAdapter(strategy, sim_in.pairs, sim_in.arrays["date_ns"], tags, state,
@@ -98,3 +99,34 @@ def test_custom_exit_reason_string():
     out = _run(s, {"A/USDT": frame(ROWS, enter_long=[0])}, settings())
     t = out.trades.iloc[0]
     assert (t.exit_reason, t.close_date, t.close_rate) == ("time_is_up", T0 + 3 * H, 108.0)
+
+
+class LeveragedShort(CallbackStrategy):
+    def leverage(self, pair, current_time, current_rate, proposed_leverage, max_leverage,
+                 entry_tag, side, **kw):
+        return 10.0
+
+
+def test_leverage_is_capped_by_market_and_scales_profit():
+    rows = [[100, 100, 100, 100], [100, 100, 96, 97], [97, 97, 97, 97]]
+    s = LeveragedShort({"leverage"})
+    st = settings(can_short=True, is_futures=True, minimal_roi=((0, 0.1),), stoploss=-0.9)
+    out = _run(s, {"A/USDT": frame(rows, enter_short=[0])}, st, MarketInfo(max_leverage=3.0))
+    t = out.trades.iloc[0]
+    assert t.leverage == 3.0 and t.is_short
+    assert t.amount == pytest.approx(3.0)  # 100 stake * 3 / 100
+    assert t.stake_amount == pytest.approx(100.0)
+    # ROI 10 % of the margin = 3.33 % price move: (1 - 0.1/3) * 100 = 96.67 (within the candle)
+    assert (t.exit_reason, t.close_rate) == ("roi", 96.67)
+    assert t.profit_ratio == pytest.approx(0.099, abs=1e-3)
+
+
+def test_stop_is_clamped_to_the_liquidation_price():
+    rows = [[100, 100, 100, 100], [100, 100, 60, 70], [70, 70, 70, 70]]
+    s = LeveragedShort({"leverage"})
+    st = settings(is_futures=True, stoploss=-0.99)
+    out = _run(s, {"A/USDT": frame(rows, enter_long=[0])}, st, MarketInfo(max_leverage=3.0))
+    t = out.trades.iloc[0]
+    # liquidation 100 * (1 - 1/3 + 0.01) = 67.67, buffered 5 % towards the entry = 69.283;
+    # the -99 % stop (67.0) is raised to it and rounded up to the tick
+    assert (t.exit_reason, t.close_rate) == ("stop_loss", 69.29)

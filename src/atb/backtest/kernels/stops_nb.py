@@ -21,6 +21,7 @@ from atb.backtest.kernels.records import (
     TS_INITIAL_STOP,
     TS_IS_SHORT,
     TS_LEVERAGE,
+    TS_LIQ_PRICE,
     TS_OPEN_RATE,
     TS_OPEN_VALUE,
     TS_STOP,
@@ -80,10 +81,17 @@ def adjust_stop_loss_nb(
     lev = st[TS_LEVERAGE]
     d = int(st[TS_TICK])
     short = st[TS_IS_SHORT] > 0.5
+    liq = st[TS_LIQ_PRICE]
     if short:
-        new_stop = round_tick_down_nb(current_price * (1.0 + abs(stoploss / lev)), d)
+        raw = current_price * (1.0 + abs(stoploss / lev))
+        if not math.isnan(liq):
+            raw = min(liq, raw)  # the stop never lies beyond the liquidation price
+        new_stop = round_tick_down_nb(raw, d)
     else:
-        new_stop = round_tick_up_nb(current_price * (1.0 - abs(stoploss / lev)), d)
+        raw = current_price * (1.0 - abs(stoploss / lev))
+        if not math.isnan(liq):
+            raw = max(liq, raw)
+        new_stop = round_tick_up_nb(raw, d)
     if math.isnan(st[TS_STOP]):
         st[TS_STOP] = new_stop
         st[TS_INITIAL_STOP] = new_stop
