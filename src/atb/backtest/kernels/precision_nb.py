@@ -52,7 +52,7 @@ def round_tick_nb(x: float, d: int) -> float:
 @njit(cache=True)
 def _floor_multiple(x: float, p: float) -> float:
     """Return ``k`` with ``k/p <= x < (k+1)/p`` compared as correctly rounded doubles."""
-    k = math.floor(x * p)
+    k = float(math.floor(x * p))
     if (k + 1.0) / p <= x:
         k += 1.0
     elif k / p > x:
