@@ -120,10 +120,10 @@ def _prepare_pairs(
         prepared = shift_signals(trimmed)
         frames[pair] = prepared
         ticks[pair] = trimmed["_atb_tick"].to_numpy(dtype=np.int64)[1:]
-        if inputs.keep_candles:
-            candles[pair] = trimmed[["date", "open", "high", "low", "close", "volume"]].reset_index(
-                drop=True
-            )
+        candles[pair] = (
+            trimmed[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
+            if inputs.keep_candles else trimmed[["close"]].iloc[[0, -1]]
+        )
     return frames, ticks, candles
 
 
@@ -227,7 +227,7 @@ def run_backtest(
         config_hash=config_hash(_jsonable(config), strategy_source_hash),
         rejected_signals=out.rejected_signals,
         market_change=_market_change(candles),
-        candles=candles or None,
+        candles=candles if inputs.keep_candles else None,
         timings={
             "load_data": t1 - t0,
             "signals": t2 - t1,

@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from atb.errors import StrategyError
@@ -202,9 +203,9 @@ class IStrategy:
         if len(out) != len(dates):
             raise StrategyError(f"{name}.{method} changed the number of rows "
                                 f"({len(dates)} -> {len(out)})")
-        if not self.disable_dataframe_checks and not (
-            out["date"].to_numpy() == dates.to_numpy()
-        ).all():
+        if not self.disable_dataframe_checks and not np.array_equal(
+            out["date"].values, dates.values
+        ):
             raise StrategyError(f"{name}.{method} changed the candle dates")
         return out
 
