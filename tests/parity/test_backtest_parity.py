@@ -57,6 +57,8 @@ def test_case_matches_freqtrade(case_name: str, tmp_path: Path) -> None:
     ref = pd.DataFrame(json.loads((case_dir / "trades.json").read_text()))
     assert list(ours.columns) == list(ref.columns)
     assert len(ours) == len(ref)
+    # same order as freqtrade lists them (closing order): drawdown depends on it
+    assert (ours["pair"] + ours["open_date"]).tolist() == (ref["pair"] + ref["open_date"]).tolist()
     m = ours.merge(ref, on=KEY, how="outer", suffixes=("", "_ref"), indicator=True)
     unmatched = m[m["_merge"] != "both"]
     assert unmatched.empty, unmatched[KEY + ["_merge"]].head(10).to_string()
@@ -102,3 +104,16 @@ def test_case_summary_matches_freqtrade(case_name: str) -> None:
         assert metrics[key] == summary[key], key
     for key in ("profit_total", "profit_total_abs", "max_drawdown_account", "max_drawdown_abs"):
         assert metrics[key] == pytest.approx(summary[key], rel=1e-6, abs=1e-9), key
+    for key in ("sharpe", "sortino", "calmar", "profit_factor", "expectancy"):
+        assert metrics[key] == pytest.approx(summary[key], rel=1e-6), key
+    ours_reasons = {r["key"]: r for r in metrics["exit_reason_summary"]}
+    for row in summary["exit_reason_summary"]:
+        mine = ours_reasons[row["key"]]
+        assert (mine["trades"], mine["wins"], mine["losses"]) == (row["trades"], row["wins"],
+                                                                   row["losses"])
+        assert mine["profit_total_abs"] == pytest.approx(row["profit_total_abs"], rel=1e-9)
+    ours_pairs = {r["key"]: r for r in metrics["results_per_pair"]}
+    for row in summary["results_per_pair"]:
+        assert ours_pairs[row["key"]]["trades"] == row["trades"], row["key"]
+        assert ours_pairs[row["key"]]["profit_total_abs"] == pytest.approx(
+            row["profit_total_abs"], rel=1e-9, abs=1e-12), row["key"]

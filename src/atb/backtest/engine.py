@@ -208,9 +208,7 @@ def run_backtest(
     else:
         out = run_simulation(sim_in, settings)
     t3 = time.perf_counter()
-    trades = out.trades.sort_values(["close_date", "open_date"], kind="stable").reset_index(
-        drop=True
-    )
+    trades = out.trades  # in closing order, as freqtrade lists them
     return BacktestResult(
         strategy=type(strategy).__name__,
         timeframe=inputs.timeframe,

@@ -126,7 +126,7 @@ def compute_metrics(result: BacktestResult) -> dict[str, Any]:
     pairs = list(result.pairs)
     m["results_per_pair"] = _table(t, "pair", pairs, start_bal, total=True)
     reasons = list(dict.fromkeys(t["exit_reason"].tolist()))
-    m["exit_reason_summary"] = _table(t, "exit_reason", reasons, start_bal, total=False)
+    m["exit_reason_summary"] = _table(t, "exit_reason", reasons, start_bal, total=True)
     tags = list(dict.fromkeys(t["enter_tag"].tolist()))
     m["results_per_enter_tag"] = _table(t, "enter_tag", tags, start_bal, total=True)
     ranked = [r for r in m["results_per_pair"] if r["key"] != "TOTAL" and r["trades"]]

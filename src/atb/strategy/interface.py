@@ -11,7 +11,6 @@ import math
 from datetime import datetime
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from atb.errors import StrategyError
@@ -203,8 +202,8 @@ class IStrategy:
         if len(out) != len(dates):
             raise StrategyError(f"{name}.{method} changed the number of rows "
                                 f"({len(dates)} -> {len(out)})")
-        if not self.disable_dataframe_checks and not np.array_equal(
-            out["date"].values, dates.values
+        if not self.disable_dataframe_checks and not out["date"].reset_index(drop=True).equals(
+            dates.reset_index(drop=True)
         ):
             raise StrategyError(f"{name}.{method} changed the candle dates")
         return out

@@ -511,6 +511,8 @@ def simulate_nb(
     max_open = params[P_MAX_OPEN_TRADES]
     entry_to = params[P_ENTRY_TIMEOUT_NS]
     exit_to = params[P_EXIT_TIMEOUT_NS]
+    first_seen = np.full(n_pairs, -1, dtype=np.int64)  # order pairs were first processed
+    n_seen = 0
     closed_profit = 0.0
     tied_up = 0.0
     n_out = 0
@@ -540,6 +542,9 @@ def simulate_nb(
             if date_ns[r] > t:
                 continue
             ptr[p] = i + 1
+            if first_seen[p] < 0:
+                first_seen[p] = n_seen
+                n_seen += 1
             o = open_[r]
             h = high[r]
             lo = low[r]
@@ -623,8 +628,9 @@ def simulate_nb(
                 if (-1 if had_short else 1) == direction:
                     break
         t += tf_ns
-    # trades still open at the end: force exit at each pair's last candle open
-    for k in range(n_open):
+    # trades still open at the end: force exit at each pair's last candle open, pairs in the
+    # order they were first processed (freqtrade iterates its per-pair dict in that order)
+    for k in np.argsort(first_seen[open_order[:n_open]], kind="mergesort"):
         p = open_order[k]
         st = ts[p]
         r = pair_start[p] + pair_len[p] - 1
