@@ -1,1 +1,1 @@
-"""atb.testing."""
+"""Shipped test kit: local venue emulators and fakes (nothing here touches a real exchange)."""
