@@ -31,13 +31,7 @@ _COMMAND_MODULES = (
 )
 
 for _name in _COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"atb.cli.commands.{_name}")
-    except ModuleNotFoundError as exc:  # a command module not written yet
-        if exc.name != f"atb.cli.commands.{_name}":
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(f"atb.cli.commands.{_name}").register(app)
 
 
 _MULTI_VALUE_FLAGS = frozenset({"--pairs", "-p", "--timeframes", "-t"})
