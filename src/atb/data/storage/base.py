@@ -102,8 +102,9 @@ class FileCandleStore:
         elif self.fmt == "parquet":
             out.to_parquet(tmp, index=False)
         else:
-            rows = out.assign(date=out["date"].astype("int64") // 1_000_000).to_numpy().tolist()
-            rows = [[int(r[0]), *r[1:]] for r in rows]
+            ms = out["date"].dt.tz_localize(None).astype("datetime64[ms]").astype("int64").tolist()
+            values = out[["open", "high", "low", "close", "volume"]].to_numpy().tolist()
+            rows = [[t, *v] for t, v in zip(ms, values, strict=True)]
             opener = gzip.open if self.fmt == "jsongz" else open
             with opener(tmp, "wt", encoding="utf-8") as fh:
                 json.dump(rows, fh)
