@@ -69,6 +69,8 @@ def test_case_matches_freqtrade(case_name: str, tmp_path: Path) -> None:
         bad = m[_rel(m[col], m[f"{col}_ref"]) > 1e-9]
         assert bad.empty, f"{col}: " + bad[KEY + [col, f"{col}_ref"]].head().to_string()
     assert (m["is_short"] == m["is_short_ref"]).all()
+    # beyond the tolerances above: the export is value-for-value identical to freqtrade's file
+    assert json.loads(export.read_text()) == json.loads((case_dir / "trades.json").read_text())
     assert (m["trade_duration"] == m["trade_duration_ref"]).all()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["exact_profit"]
+__all__ = ["exact_profit", "exact_stake"]
 
 
 def _d(x: float) -> Decimal:
@@ -19,6 +19,7 @@ def exact_profit(
     fee_close: float,
     is_short: bool,
     leverage: float = 1.0,
+    entry_order_price: float | None = None,
 ) -> tuple[float, float]:
     """Return ``(profit_abs, profit_ratio)`` of a closed trade.
 
@@ -27,8 +28,12 @@ def exact_profit(
     decimal repr of each float and converted to float, as freqtrade's ``FtPrecise`` does;
     ``profit_abs = round(close_value - open_value, 8)`` (quote currency) and ``profit_ratio =
     profit_abs / (open_value / leverage)`` (ratio). Source: ``../shared/parity/SPEC.md`` section 7.
+    ``entry_order_price`` (default ``open_rate``) is the price the position is valued at.
     """
-    open_trade = _d(amount) * _d(open_rate)
+    # freqtrade values the position at the entry order's price (the raw candle open for entries
+    # at the open) while reporting the open rate rounded to the tick
+    price = open_rate if entry_order_price is None else entry_order_price
+    open_trade = _d(amount) * _d(price)
     open_fee = open_trade * _d(fee_open)
     close_trade = _d(amount) * _d(close_rate)
     close_fee = close_trade * _d(fee_close)
@@ -44,3 +49,11 @@ def exact_profit(
     if open_value == 0:
         return profit_abs, 0.0
     return profit_abs, profit_abs / (open_value / leverage)
+
+
+def exact_stake(amount: float, entry_order_price: float, leverage: float = 1.0) -> float:
+    """Stake of a trade as freqtrade reports it, quote currency.
+
+    ``amount * price / leverage`` computed on the decimal reprs, rounded to 8 decimals.
+    """
+    return round(float(_d(amount) * _d(entry_order_price)) / leverage, 8)

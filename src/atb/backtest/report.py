@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from rich.console import Console
@@ -88,6 +89,6 @@ def render_report(result: BacktestResult, metrics: dict[str, Any], console: Cons
 
 def report_text(result: BacktestResult, metrics: dict[str, Any], width: int = 140) -> str:
     """The report as plain text (no colours)."""
-    console = Console(record=True, width=width, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(record=True, width=width, file=io.StringIO())
     render_report(result, metrics, console)
     return console.export_text()

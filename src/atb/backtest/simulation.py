@@ -183,7 +183,7 @@ def run_simulation(
 
 def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) -> pd.DataFrame:
     """Turn the kernel's output matrix into the trades DataFrame (:data:`TRADE_COLUMNS`)."""
-    from atb.backtest.profit import exact_profit
+    from atb.backtest.profit import exact_profit, exact_stake
 
     rows: list[dict[str, Any]] = []
     for o in out:
@@ -199,7 +199,8 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
         lev = float(o[rec.OUT_LEVERAGE])
         fee_o, fee_c = float(o[rec.OUT_FEE_OPEN]), float(o[rec.OUT_FEE_CLOSE])
         profit_abs, profit_ratio = exact_profit(
-            amount, open_rate, close_rate, fee_o, fee_c, is_short, lev
+            amount, open_rate, close_rate, fee_o, fee_c, is_short, lev,
+            float(o[rec.OUT_ENTRY_ORDER_PRICE]),
         )
         open_ns, close_ns = int(o[rec.OUT_OPEN_DATE]), int(o[rec.OUT_CLOSE_DATE])
         rows.append({
@@ -214,7 +215,7 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
             "exit_reason": reason,
             "enter_tag": tags[int(o[rec.OUT_ENTER_TAG])],
             "is_short": is_short,
-            "stake_amount": float(o[rec.OUT_STAKE]),
+            "stake_amount": exact_stake(amount, float(o[rec.OUT_ENTRY_ORDER_PRICE]), lev),
             "fee_open": fee_o,
             "fee_close": fee_c,
             "trade_duration": (close_ns - open_ns) // 60_000_000_000,

@@ -59,7 +59,8 @@ TS_SEQ = 25  # opening sequence number (orders pairs with open trades)
 TS_N = 26
 
 TS_EXIT_DATE = 26  # UTC ns when the open exit order was placed
-TS_N = 27
+TS_ENTRY_ORDER_PRICE = 27  # price of the entry order (the raw open for entries at the open)
+TS_N = 28
 
 # --- columns of the closed-trade output matrix (float64, shape (capacity, OUT_N)) ----------
 OUT_PAIR = 0
@@ -81,7 +82,8 @@ OUT_MIN_RATE = 15
 OUT_PROFIT_ABS = 16
 OUT_OPEN_DATE = 17
 OUT_CLOSE_DATE = 18
-OUT_N = 19
+OUT_ENTRY_ORDER_PRICE = 19
+OUT_N = 20
 
 # --- indices into the scalar parameter vector ``params`` (float64) --------------------------
 P_STOPLOSS = 0  # negative ratio, e.g. -0.10

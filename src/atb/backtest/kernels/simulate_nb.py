@@ -55,6 +55,7 @@ from atb.backtest.kernels.records import (
     OUT_CLOSE_RATE,
     OUT_CLOSE_ROW,
     OUT_ENTER_TAG,
+    OUT_ENTRY_ORDER_PRICE,
     OUT_EXIT_REASON,
     OUT_EXIT_TAG,
     OUT_FEE_CLOSE,
@@ -97,6 +98,7 @@ from atb.backtest.kernels.records import (
     TS_AMOUNT,
     TS_ENTER_TAG,
     TS_ENTRY_OPEN,
+    TS_ENTRY_ORDER_PRICE,
     TS_EXIT_AMOUNT,
     TS_EXIT_DATE,
     TS_EXIT_OPEN,
@@ -277,6 +279,7 @@ def _try_enter(
     st[TS_OPEN_DATE] = t_ns
     st[TS_EXIT_OPEN] = 0.0
     st[TS_ENTRY_OPEN] = 0.0 if at_open else 1.0
+    st[TS_ENTRY_ORDER_PRICE] = o if at_open else price
     st[TS_SEQ] = seq
     if params[P_IS_FUTURES] > 0.5 and lev > 1.0:
         mmr = params[P_MAINT_MARGIN]
@@ -449,6 +452,7 @@ def _close_trade(st, p, r, t_ns, price, out, n_out):
     row[OUT_PROFIT_ABS] = profit
     row[OUT_OPEN_DATE] = st[TS_OPEN_DATE]
     row[OUT_CLOSE_DATE] = t_ns
+    row[OUT_ENTRY_ORDER_PRICE] = st[TS_ENTRY_ORDER_PRICE]
     st[TS_OPEN_ROW] = math.nan  # the slot no longer holds an open trade
     return profit
 
