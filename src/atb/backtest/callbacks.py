@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from atb.backtest.kernels import records as rec
-from atb.backtest.kernels import simulate_nb as _sim_module
 
 __all__ = ["CALLBACK_FLAGS", "CallbackAdapter", "callback_flags", "make_python_kernel"]
 
@@ -63,6 +62,8 @@ def make_python_kernel(bindings: dict[str, Callable[..., Any]]) -> Callable[...,
     object over one shared globals dict, so calls between them stay in Python and reach the
     bound callbacks; pure helpers from other kernel modules remain compiled.
     """
+    from atb.backtest.kernels import simulate_nb as _sim_module
+
     g: dict[str, Any] = dict(vars(_sim_module))
     g.update(bindings)
     for name, obj in list(vars(_sim_module).items()):

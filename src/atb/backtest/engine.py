@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from atb.backtest.callbacks import CallbackAdapter, callback_flags, make_python_kernel
 from atb.backtest.kernels import records as rec
 from atb.backtest.markets import MarketInfo, default_market
+from atb.backtest.parallel import fork_available, run_forked
 from atb.backtest.prepare import shift_signals, trim_startup
 from atb.backtest.results import BacktestResult
 from atb.backtest.settings import SimulationSettings
-from atb.backtest.simulation import build_input, run_simulation, tick_decimals_for
+from atb.backtest.ticks import tick_decimals_for
 from atb.errors import DataError, StrategyError
 
 __all__ = ["BacktestInputs", "config_hash", "run_backtest"]
@@ -56,6 +56,8 @@ class BacktestInputs:
         ``spot`` or ``futures``.
     keep_candles : bool
         Keep the simulated OHLCV per pair on the result (for the HTML report).
+    workers : int
+        Processes computing signals (2 = one forked worker besides this process; 1 = none).
     """
 
     datadir: Path
@@ -66,6 +68,26 @@ class BacktestInputs:
     data_format: str | None = None
     candle_type: str = "spot"
     keep_candles: bool = True
+    workers: int = 2
+
+
+_INPUT_FIELDS = ("datadir", "pairs", "timeframe", "timerange", "markets", "data_format",
+                 "candle_type", "keep_candles", "workers")
+
+
+def _attach_dataprovider(strategy: Any, inputs: BacktestInputs, startup: int, load_data: Any) -> None:
+    """Give the strategy ``self.dp`` for informative pairs (same range as the backtest)."""
+    from atb.strategy.dataprovider import DataProvider
+
+    def loader(pair: str, timeframe: str, candle_type: str) -> pd.DataFrame:
+        ctype = inputs.candle_type if candle_type in ("", "spot") else candle_type
+        return load_data(inputs.datadir, [pair], timeframe, timerange=inputs.timerange,
+                         startup_candles=startup, candle_type=ctype,
+                         data_format=inputs.data_format)[pair]
+
+    if hasattr(strategy, "atb_set_dataprovider"):
+        strategy.atb_set_dataprovider(
+            DataProvider(loader, inputs.pairs, "backtest", inputs.timeframe))
 
 
 def config_hash(config: Mapping[str, Any], strategy_source: str) -> str:
@@ -175,12 +197,40 @@ def run_backtest(
     """
     t0 = time.perf_counter()
     startup = int(getattr(strategy, "startup_candle_count", 0) or 0)
-    data = load_data(
-        inputs.datadir, list(inputs.pairs), inputs.timeframe, timerange=inputs.timerange,
-        startup_candles=startup, candle_type=inputs.candle_type, data_format=inputs.data_format,
-    )
-    t1 = time.perf_counter()
-    frames, ticks, candles = _prepare_pairs(strategy, data, inputs, startup)
+    from atb.backtest.callbacks import callback_flags
+
+    flags = callback_flags(strategy)
+    _attach_dataprovider(strategy, inputs, startup, load_data)
+
+    def prepare(pairs: list[str]) -> tuple[dict, dict, dict, float]:
+        t = time.perf_counter()
+        data = load_data(
+            inputs.datadir, pairs, inputs.timeframe, timerange=inputs.timerange,
+            startup_candles=startup, candle_type=inputs.candle_type,
+            data_format=inputs.data_format,
+        )
+        loaded = time.perf_counter() - t
+        sub = BacktestInputs(**{**{f: getattr(inputs, f) for f in _INPUT_FIELDS},
+                                "pairs": tuple(pairs)})
+        return (*_prepare_pairs(strategy, data, sub, startup), loaded)
+
+    pairs = list(inputs.pairs)
+    # Signals are per pair and independent: without per-trade callbacks (whose strategy state
+    # must stay in this process) a forked worker computes the first pairs while this process
+    # loads the compiled kernel and computes the rest.
+    split = int(np.ceil(len(pairs) * 0.65)) if (
+        inputs.workers > 1 and not flags and len(pairs) >= 2 and fork_available()) else 0
+    join = run_forked(lambda: prepare(pairs[:split])) if split else None
+    from atb.backtest.simulation import build_input, run_simulation, warm_up
+
+    warm_up()
+    frames, ticks, candles, load_s = prepare(pairs[split:])
+    if join is not None:
+        f0, t0_, c0, l0 = join()
+        frames, ticks, candles = ({**f0, **frames}, {**t0_, **ticks}, {**c0, **candles})
+        load_s = max(load_s, l0)
+    order = [p for p in pairs if p in frames]
+    frames = {p: frames[p] for p in order}
     if not frames:
         raise DataError(
             f"no candles left to backtest for {', '.join(inputs.pairs)} {inputs.timeframe} in "
@@ -190,8 +240,9 @@ def run_backtest(
     t2 = time.perf_counter()
     settings = SimulationSettings.from_config({**config, "timeframe": inputs.timeframe}, strategy)
     sim_in = build_input(frames, ticks, inputs.markets, inputs.timeframe)
-    flags = callback_flags(strategy)
     if flags:
+        from atb.backtest.callbacks import CallbackAdapter, make_python_kernel
+
         state = np.full((len(sim_in.pairs), rec.TS_N), np.nan)
         tags = list(sim_in.tags)
         if trade_cls is None:
@@ -227,8 +278,8 @@ def run_backtest(
         market_change=_market_change(candles),
         candles=candles if inputs.keep_candles else None,
         timings={
-            "load_data": t1 - t0,
-            "signals": t2 - t1,
+            "load_data": load_s,
+            "signals": t2 - t0 - load_s,
             "simulation": t3 - t2,
             "total": t3 - t0,
         },

@@ -15,10 +15,9 @@ from atb.backtest.kernels.simulate_nb import simulate_nb
 from atb.backtest.markets import MarketInfo, default_market
 from atb.backtest.results import TRADE_COLUMNS
 from atb.backtest.settings import SimulationSettings
-from atb.backtest.ticks import monthly_tick_decimals
 from atb.core.timeframe import timeframe_to_seconds
 
-__all__ = ["SimulationInput", "SimulationOutput", "build_input", "run_simulation"]
+__all__ = ["SimulationInput", "SimulationOutput", "build_input", "run_simulation", "warm_up"]
 
 _SIGNALS = ("enter_long", "exit_long", "enter_short", "exit_short")
 
@@ -231,14 +230,13 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
     return df.reset_index(drop=True)
 
 
-def tick_decimals_for(frame: pd.DataFrame, fallback_step: float | None) -> np.ndarray:
-    """Per-row tick decimals of a loaded (pre-trim) frame.
-
-    A month whose prices are all whole numbers yields no tick in freqtrade (its per-month
-    precision is NaN) and falls back to the market's ``precision.price``; without one, prices
-    are not rounded (decimals ``-1``).
-    """
-    dec = monthly_tick_decimals(frame)
-    fallback = -1 if fallback_step is None else _step_decimals(fallback_step)
-    dec[dec <= 0] = fallback
-    return dec
+def warm_up() -> None:
+    """Load (or compile) the kernel for the argument types real runs use, on a tiny input."""
+    dates = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC")
+    df = pd.DataFrame({"date": dates, "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0,
+                       "enter_long": [1.0, 0.0, 0.0], "exit_long": 0.0, "enter_short": 0.0,
+                       "exit_short": 0.0, "enter_tag": [None] * 3, "exit_tag": [None] * 3})
+    df.attrs["start_date"] = dates[0] - pd.Timedelta("1h")
+    sim_in = build_input({"WARM/UP": df}, {"WARM/UP": np.zeros(3, dtype=np.int64)}, None, "1h")
+    run_simulation(sim_in, SimulationSettings(timeframe="1h", minimal_roi=((0, 1.0),),
+                                              stoploss=-0.5, stake_amount=1.0))

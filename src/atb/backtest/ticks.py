@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["decimals_14sig", "monthly_tick_decimals"]
+__all__ = ["decimals_14sig", "monthly_tick_decimals", "tick_decimals_for"]
 
 
 def _decimals_exact(v: float) -> int:
@@ -94,3 +94,16 @@ def monthly_tick_decimals(df: pd.DataFrame) -> np.ndarray:
     month_max = np.zeros(keys.shape[0], dtype=np.int64)
     np.maximum.at(month_max, inv, dec_row)
     return month_max[inv]
+
+
+def tick_decimals_for(frame: pd.DataFrame, fallback_step: float | None) -> np.ndarray:
+    """Per-row tick decimals of a loaded (pre-trim) frame.
+
+    A month whose prices are all whole numbers yields no tick in freqtrade (its per-month
+    precision is NaN) and falls back to the market's ``precision.price``; without one, prices
+    are not rounded (decimals ``-1``).
+    """
+    dec = monthly_tick_decimals(frame)
+    fallback = -1 if fallback_step is None else int(round(-np.log10(fallback_step)))
+    dec[dec <= 0] = fallback
+    return dec
