@@ -326,7 +326,7 @@ def _stop_and_liq(p, r, t_ns, st, h, lo, profit_best, params, cb_flags):
 @njit(cache=True)
 def _exit_decision(
     p, r, t_ns, st, o, h, lo, c, enter_sig, exit_sig, exit_tag_r, roi_keys, roi_vals,
-    params, trailing_params, cb_flags,
+    params, trailing_params, cb_flags, cand_type, cand_tag,
 ):
     """Decide the exit of one trade on one candle (freqtrade ``should_exit`` and friends).
 
@@ -348,8 +348,6 @@ def _exit_decision(
         roi_idx = roi_entry_nb(roi_keys, trade_dur)
         roi_reached = roi_idx >= 0 and profit_best > roi_vals[roi_idx]
     # candidates in freqtrade's order: exit signal / custom exit, stoploss, roi, trailing
-    cand_type = np.zeros(4, dtype=np.int64)
-    cand_tag = np.zeros(4, dtype=np.int64)
     n = 0
     if params[P_USE_EXIT_SIGNAL] > 0.5:
         if exit_sig and not enter_sig:
@@ -507,6 +505,8 @@ def simulate_nb(
     n_open = 0
     visit = np.empty(n_pairs, dtype=np.int64)
     in_open = np.zeros(n_pairs, dtype=np.bool_)
+    cand_type = np.zeros(4, dtype=np.int64)  # exit candidates of one decision
+    cand_tag = np.zeros(4, dtype=np.int64)
     trailing_params = np.array([
         params[P_USE_CUSTOM_STOPLOSS], params[P_TRAILING_STOP], params[P_ONLY_OFFSET],
         params[P_TRAILING_OFFSET], params[P_TRAILING_POSITIVE],
@@ -549,6 +549,8 @@ def simulate_nb(
             if first_seen[p] < 0:
                 first_seen[p] = n_seen
                 n_seen += 1
+            if not has_trade[p] and enter_long[r] != 1 and enter_short[r] != 1:
+                continue  # nothing to do for this pair on this candle
             o = open_[r]
             h = high[r]
             lo = low[r]
@@ -618,7 +620,7 @@ def simulate_nb(
                 exit_sig = (exit_short[r] == 1) if short else (exit_long[r] == 1)
                 _exit_decision(
                     p, r, t, st, o, h, lo, c, enter_sig, exit_sig, exit_tag[r], roi_keys, roi_vals,
-                    params, trailing_params, cb_flags,
+                    params, trailing_params, cb_flags, cand_type, cand_tag,
                 )
                 # 5. exit order fill
                 if st[TS_EXIT_OPEN] > 0.5 and lo <= st[TS_EXIT_PRICE] <= h:
