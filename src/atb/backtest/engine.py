@@ -224,7 +224,12 @@ def run_backtest(
     from atb.backtest.simulation import build_input, run_simulation, warm_up
 
     warm_up()
-    frames, ticks, candles, load_s = prepare(pairs[split:])
+    try:
+        frames, ticks, candles, load_s = prepare(pairs[split:])
+    except Exception:
+        if join is not None:
+            join()  # an error of an earlier pair (the worker's) is reported first
+        raise
     if join is not None:
         f0, t0_, c0, l0 = join()
         frames, ticks, candles = ({**f0, **frames}, {**t0_, **ticks}, {**c0, **candles})
