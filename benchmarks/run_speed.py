@@ -60,7 +60,7 @@ def _run_freqtrade(py: Path, case: dict, tmp: Path) -> dict:
     cmd = [str(py), str(HERE / "ft_offline.py"), "backtesting", "--config", str(case["config"]),
            "--strategy", "SampleStrategy", "--strategy-path", str(STRATEGIES),
            "--datadir", str(DATA), "--timeframe", case["timeframe"], "--userdir", str(userdir),
-           "--cache", "none", "--export", "none"]
+           "--cache", "none"]  # default export: freqtrade writes its results, as atb does
     env = {**os.environ, "ATB_BENCH_MARKETS": str(case["markets"]),
            "ATB_BENCH_TIMINGS": str(timings)}
     t = time.perf_counter()
