@@ -166,6 +166,7 @@ def run_backtest(
     load_data: Any,
     trade_cls: type | None = None,
     strategy_source_hash: str = "",
+    preload: Any = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``inputs`` with freqtrade 2026.9 semantics.
 
@@ -183,6 +184,9 @@ def run_backtest(
         ``Trade`` class for callbacks (``atb.strategy.trade.Trade``); required for the slow path.
     strategy_source_hash : str
         Included in the config hash.
+    preload : callable, optional
+        Run by this process while a forked worker may still be computing signals (the CLI
+        imports the report and run-store modules there, off the critical path).
 
     Returns
     -------
@@ -218,7 +222,7 @@ def run_backtest(
     # Signals are per pair and independent: without per-trade callbacks (whose strategy state
     # must stay in this process) a forked worker computes the first pairs while this process
     # loads the compiled kernel and computes the rest.
-    split = int(np.ceil(len(pairs) * 0.65)) if (
+    split = int(np.ceil(len(pairs) * 0.7)) if (
         inputs.workers > 1 and not flags and len(pairs) >= 2 and fork_available()) else 0
     join = run_forked(lambda: prepare(pairs[:split])) if split else None
     from atb.backtest.simulation import build_input, run_simulation, warm_up
@@ -230,6 +234,8 @@ def run_backtest(
         if join is not None:
             join()  # an error of an earlier pair (the worker's) is reported first
         raise
+    if preload is not None:
+        preload()
     if join is not None:
         f0, t0_, c0, l0 = join()
         frames, ticks, candles = ({**f0, **frames}, {**t0_, **ticks}, {**c0, **candles})

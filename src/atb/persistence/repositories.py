@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -115,19 +115,16 @@ class BacktestRunRepository:
             max_drawdown_account=float(metrics.get("max_drawdown_account") or 0.0),
             atb_version=__version__, data_source=str(result.config.get("datadir", "")),
         )
-        records = result.trades.to_dict("records")
-        for i, rec in enumerate(records):
-            row.trades.append(BacktestTradeRow(
-                seq=i, pair=rec["pair"], open_date=_utc(rec["open_date"]),
-                close_date=_utc(rec["close_date"]),
-                **{c: _plain(rec[c]) for c in TRADE_COLUMNS
-                   if c not in ("pair", "open_date", "close_date")},
-            ))
+        trade_rows = _trade_rows(result.trades)
         try:
             with self._sessions.begin() as session:
                 session.add(row)
                 session.flush()
                 run_id = row.id
+                if trade_rows:
+                    for r in trade_rows:
+                        r["run_id"] = run_id
+                    session.execute(insert(BacktestTradeRow), trade_rows)
         except SQLAlchemyError as exc:
             raise PersistenceError(f"could not store the backtest run: {exc}") from None
         return run_id
@@ -168,6 +165,21 @@ class BacktestRunRepository:
             if row is None:
                 raise PersistenceError(f"no backtest run with id {run_id}")
             session.delete(row)
+
+
+def _trade_rows(trades: pd.DataFrame) -> list[dict[str, Any]]:
+    """Trades as plain dicts for one bulk insert (UTC datetimes, Python scalars)."""
+    if trades.empty:
+        return []
+    out = trades[list(TRADE_COLUMNS)].copy()
+    for c in ("open_date", "close_date"):
+        out[c] = [_utc(x) for x in out[c]]
+    rows = out.to_dict("records")
+    for i, r in enumerate(rows):
+        r["seq"] = i
+        for k, v in r.items():
+            r[k] = _plain(v)
+    return rows
 
 
 def _plain(v: Any) -> Any:

@@ -130,6 +130,7 @@ def run_backtesting(
     result = run_backtest(
         config, strategy, inputs, load_data=load_data, trade_cls=Trade,
         strategy_source_hash=strategy_source_hash(strategy),
+        preload=lambda: _preload_outputs(store),
     )
     _report_and_store(result, export_trades, export_html, db_url, user_data_dir, store)
 
@@ -167,6 +168,16 @@ def _last_days(datadir: Path, pairs: list[str], tf: str, days: int, config: dict
         raise DataError(f"no candles for {', '.join(pairs)} {tf} in {datadir}")
     start = (last - timedelta(days=days)).strftime("%Y%m%d")
     return TimeRange.parse(f"{start}-")
+
+
+def _preload_outputs(store: bool) -> None:
+    """Import the modules of the reporting steps ahead of time (runs in parallel work time)."""
+    import atb.backtest.export
+    import atb.backtest.metrics
+    import atb.backtest.report  # noqa: F401
+
+    if store:
+        import atb.persistence  # noqa: F401
 
 
 def _report_and_store(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -129,5 +128,7 @@ def register(app: typer.Typer) -> None:
             since_ms = now_ms - (days or 30) * 86_400_000
         target = datadir or Path("user_data/data") / exchange_id
         candle_type = "futures" if trading_mode == "futures" else "spot"
+        import asyncio
+
         asyncio.run(_download(exchange_id, ccxt_config, list(pairs), list(timeframes), target,
                               data_format, since_ms, until_ms, candle_type))
