@@ -34,7 +34,7 @@ class PairLocks:
 def _module(name: str, **attrs: Any) -> ModuleType:
     mod = ModuleType(name)
     mod.__dict__.update(attrs)
-    mod.__path__ = []  # type: ignore[attr-defined]  # importable as a package
+    mod.__path__ = []  # importable as a package
     return mod
 
 

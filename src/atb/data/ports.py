@@ -13,8 +13,15 @@ __all__ = ["CandleStore"]
 class CandleStore(Protocol):
     """Read and write OHLCV frames in freqtrade's data layout under one ``datadir``."""
 
-    datadir: Path
-    extension: str
+    @property
+    def datadir(self) -> Path:
+        """Root folder of the layout."""
+        ...
+
+    @property
+    def extension(self) -> str:
+        """File extension of the format."""
+        ...
 
     def path(self, pair: str, timeframe: str, candle_type: str = "spot") -> Path:
         """File of ``pair``/``timeframe``/``candle_type``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -55,7 +56,7 @@ def create_db_engine(db_url: str | None, user_data_dir: Path) -> Engine:
         raise PersistenceError(f"run store URL {redact_url(db_url)} is not usable: {exc}") from None
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
-        def _pragma(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragma(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -63,7 +64,8 @@ def create_db_engine(db_url: str | None, user_data_dir: Path) -> Engine:
     try:
         Base.metadata.create_all(engine)
     except (OperationalError, SQLAlchemyError) as exc:
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        orig = getattr(exc, "orig", None)
+        first = (str(orig) if orig is not None else str(exc)).splitlines()[0]
         raise PersistenceError(f"cannot open run store {redact_url(db_url)}: {first}") from None
     return engine
 

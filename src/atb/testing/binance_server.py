@@ -147,7 +147,8 @@ class BinanceKlineServer:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        host_s = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_s}:{port}"
 
     @property
     def requests(self) -> Counter[str]:

@@ -65,10 +65,12 @@ async def _download(exchange_id: str, ccxt_config: dict[str, Any], pairs: list[s
                 for pair in pairs:
                     total = max(1, (end - since_ms) // timeframe_to_msecs(tf))
                     task = progress.add_task(f"{pair} {tf}", total=total)
+                    def advance(n: int, t: Any = task) -> None:
+                        progress.advance(t, n)
+
                     report = await download_pair(
                         exchange, store, pair, tf, since_ms=since_ms, until_ms=until_ms,
-                        candle_type=candle_type,
-                        on_progress=lambda n, t=task: progress.advance(t, n),
+                        candle_type=candle_type, on_progress=advance,
                     )
                     progress.update(task, completed=total)
                     progress.console.print(
