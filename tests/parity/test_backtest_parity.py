@@ -119,3 +119,41 @@ def test_case_summary_matches_freqtrade(case_name: str) -> None:
         assert ours_pairs[row["key"]]["trades"] == row["trades"], row["key"]
         assert ours_pairs[row["key"]]["profit_total_abs"] == pytest.approx(
             row["profit_total_abs"], rel=1e-9, abs=1e-12), row["key"]
+
+
+@pytest.mark.parametrize("case_name", ["sample_strategy__bittrex_5m", "ema_cross_trailing__bittrex_5m"])
+def test_callback_path_matches_freqtrade(case_name: str) -> None:
+    """No-op callbacks select the Python slow path; it must give the very same trades."""
+    from atb.backtest.engine import BacktestInputs, run_backtest
+    from atb.backtest.export import trades_to_records
+    from atb.backtest.markets import load_markets
+    from atb.config.freqtrade import load_freqtrade_config
+    from atb.data.history import load_data
+    from atb.strategy.loader import load_strategy
+    from atb.strategy.trade import Trade
+
+    case_dir = _SHARED / "parity" / "cases" / case_name
+    case = json.loads((case_dir / "case.json").read_text())
+    config = load_freqtrade_config(case_dir / "config.json")
+    base = type(load_strategy(case["strategy"], config,
+                              _SHARED / "parity" / Path(case["strategy_file"]).parent))
+    calls = {"entry": 0, "exit": 0}
+
+    def confirm_trade_entry(self, *args, **kwargs):
+        calls["entry"] += 1
+        return True
+
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        calls["exit"] += 1
+        assert trade.pair == pair and trade.open_rate > 0
+        return None
+
+    cls = type("WithCallbacks", (base,), {"confirm_trade_entry": confirm_trade_entry,
+                                          "custom_exit": custom_exit})
+    strategy = cls(config)
+    inputs = BacktestInputs(datadir=_SHARED / "data" / case["datadir"], pairs=tuple(case["pairs"]),
+                            timeframe=case["timeframe"], markets=load_markets(case_dir / "markets.json"),
+                            keep_candles=False)
+    result = run_backtest(config, strategy, inputs, load_data=load_data, trade_cls=Trade)
+    assert trades_to_records(result.trades) == json.loads((case_dir / "trades.json").read_text())
+    assert calls["entry"] >= len(result.trades) and calls["exit"] > 0
