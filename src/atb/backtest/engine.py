@@ -133,15 +133,14 @@ def _prepare_pairs(
             continue
         market = (inputs.markets or {}).get(pair) or default_market()
         dec = tick_decimals_for(df, market.price_step)
-        analyzed = _analyze_pair(strategy, df, pair)
-        analyzed = analyzed.assign(_atb_tick=dec)
+        analyzed = _analyze_pair(strategy, df, pair).reset_index(drop=True)
         trimmed = trim_startup(analyzed, startup, start, stop)
         if len(trimmed) < 2:
             logger.warning("%s has no data left after the startup candles, skipping", pair)
             continue
         prepared = shift_signals(trimmed)
         frames[pair] = prepared
-        ticks[pair] = trimmed["_atb_tick"].to_numpy(dtype=np.int64)[1:]
+        ticks[pair] = dec[trimmed.index.to_numpy()][1:]
         candles[pair] = (
             trimmed[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
             if inputs.keep_candles else trimmed[["close"]].iloc[[0, -1]]

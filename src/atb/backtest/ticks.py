@@ -52,16 +52,15 @@ def decimals_14sig(values: np.ndarray) -> np.ndarray:
     scaled = u * np.power(10.0, dec.astype(np.float64))
     q = np.rint(scaled)
     frac = np.abs(scaled - np.floor(scaled) - 0.5)
-    qi = q.astype(np.int64)
+    work = q.astype(np.int64)
+    # trailing zeros (< 16) by greedy binary lifting: strip 10**8, 10**4, 10**2, 10**1
     tz = np.zeros(u.shape[0], dtype=np.int64)
-    work = qi.copy()
-    nz = work != 0
-    for _ in range(15):
-        m = nz & (work % 10 == 0)
-        if not m.any():
-            break
-        tz[m] += 1
-        work[m] //= 10
+    nonzero = work != 0
+    for k in (8, 4, 2, 1):
+        p10 = 10**k
+        m = nonzero & (work % p10 == 0)
+        tz[m] += k
+        work[m] //= p10
     out = np.maximum(dec - tz, 0)
     # ambiguous rounding or log10 edge cases: exact path
     amb = (frac < 1e-3) | (scaled < 1e13) | (scaled >= 1e14 - 0.5)
