@@ -56,20 +56,25 @@ def callback_flags(strategy: Any) -> int:
 
 
 def make_python_kernel(bindings: dict[str, Callable[..., Any]]) -> Callable[..., tuple[int, int]]:
-    """Re-create ``simulate_nb`` and its helpers as Python functions with ``bindings`` as globals.
+    """Re-create ``simulate_nb`` and its entry/exit helpers as Python with ``bindings`` as globals.
 
-    Every ``@njit`` function defined in the kernel module is rebuilt from its ``py_func`` code
-    object over one shared globals dict, so calls between them stay in Python and reach the
-    bound callbacks; pure helpers from other kernel modules remain compiled.
+    Every ``@njit`` function defined in the loop, entry and exit kernel modules is rebuilt from
+    its ``py_func`` code object over one shared globals dict, so calls between them stay in
+    Python and reach the bound callbacks; pure helpers (rounding, stops) remain compiled.
     """
-    from atb.backtest.kernels import simulate_nb as _sim_module
+    from atb.backtest.kernels import entry_nb, exit_nb
+    from atb.backtest.kernels import simulate_nb as loop_nb
 
-    g: dict[str, Any] = dict(vars(_sim_module))
+    modules = (entry_nb, exit_nb, loop_nb)
+    g: dict[str, Any] = {}
+    for module in modules:
+        g.update(vars(module))
     g.update(bindings)
-    for name, obj in list(vars(_sim_module).items()):
-        py = getattr(obj, "py_func", None)
-        if py is not None and getattr(py, "__module__", None) == _sim_module.__name__:
-            g[name] = types.FunctionType(py.__code__, g, name, py.__defaults__, py.__closure__)
+    for module in modules:
+        for name, obj in list(vars(module).items()):
+            py = getattr(obj, "py_func", None)
+            if py is not None and getattr(py, "__module__", None) == module.__name__:
+                g[name] = types.FunctionType(py.__code__, g, name, py.__defaults__, py.__closure__)
     return g["simulate_nb"]
 
 
