@@ -20,18 +20,8 @@ __all__ = [
     "round_tick_nb",
     "round_tick_down_nb",
     "round_tick_up_nb",
-    "tick_decimals_nb",
     "truncate_tick_nb",
 ]
-
-
-@njit(cache=True)
-def tick_decimals_nb(tick: float) -> int:
-    """Return ``d`` with ``tick == 10**-d`` (tick sizes from data are powers of ten)."""
-    d = 0
-    while d < 18 and abs(tick * 10.0**d - 1.0) > 1e-9 and tick * 10.0**d < 1.0:
-        d += 1
-    return d
 
 
 @njit(cache=True)

@@ -65,6 +65,13 @@ def _parse_stake(value: str | None) -> float | str | None:
         ) from None
 
 
+def _overrides(fee: float | None, max_open_trades: int | None, stake_amount: str | None,
+               dry_run_wallet: float | None) -> dict[str, Any]:
+    """CLI flags that override config keys (None = not given)."""
+    return {"fee": fee, "max_open_trades": max_open_trades,
+            "stake_amount": _parse_stake(stake_amount), "dry_run_wallet": dry_run_wallet}
+
+
 def run_backtesting(
     *,
     config_path: Path | None,
@@ -268,10 +275,7 @@ def register(app: typer.Typer) -> None:
             datadir=datadir, timeframe=timeframe, timerange=timerange, pairs=pairs,
             markets_path=markets, export_trades=export_trades, export_html=export_html,
             db_url=db_url, user_data_dir=user_data_dir, store=not no_store,
-            overrides={
-                "fee": fee, "max_open_trades": max_open_trades,
-                "stake_amount": _parse_stake(stake_amount), "dry_run_wallet": dry_run_wallet,
-            },
+            overrides=_overrides(fee, max_open_trades, stake_amount, dry_run_wallet),
             data_format=data_format,
         )
 
@@ -307,9 +311,6 @@ def register(app: typer.Typer) -> None:
             datadir=datadir, timeframe=timeframe, timerange=timerange, pairs=pairs,
             markets_path=markets, export_trades=export_trades, export_html=export_html,
             db_url=db_url, user_data_dir=user_data_dir, store=not no_store,
-            overrides={
-                "fee": fee, "max_open_trades": max_open_trades,
-                "stake_amount": _parse_stake(stake_amount), "dry_run_wallet": dry_run_wallet,
-            },
+            overrides=_overrides(fee, max_open_trades, stake_amount, dry_run_wallet),
             days=days,
         )
