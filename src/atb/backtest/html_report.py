@@ -20,6 +20,15 @@ _SUMMARY_KEYS = (
 )
 
 
+_PERCENT_KEYS = {"profit_total", "cagr", "winrate", "max_drawdown_account", "market_change"}
+
+
+def _fmt(key: str, value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value * 100:.2f} %" if key in _PERCENT_KEYS else f"{value:,.4f}"
+    return str(value)
+
+
 def _pair_figure(pair: str, candles: pd.DataFrame, trades: pd.DataFrame) -> Any:
     import plotly.graph_objects as go
 
@@ -42,6 +51,9 @@ def _equity_figure(result: BacktestResult) -> Any:
     from plotly.subplots import make_subplots
 
     eq = equity_curve(result)
+    start = pd.DataFrame({"date": [pd.Timestamp(result.backtest_start)],
+                          "balance": [result.starting_balance], "drawdown_relative": [0.0]})
+    eq = pd.concat([start, eq], ignore_index=True)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35],
                         subplot_titles=("Equity (closed trades)", "Drawdown (underwater)"))
     fig.add_trace(go.Scatter(x=eq["date"], y=eq["balance"], name="balance", mode="lines"), 1, 1)
@@ -61,7 +73,7 @@ def write_html_report(result: BacktestResult, metrics: dict[str, Any], path: Pat
              f"{result.backtest_start:%Y-%m-%d} to {result.backtest_end:%Y-%m-%d}</h1>",
              "<table class='summary'>"]
     for key in _SUMMARY_KEYS:
-        parts.append(f"<tr><th>{key}</th><td>{html.escape(str(metrics.get(key)))}</td></tr>")
+        parts.append(f"<tr><th>{key}</th><td>{html.escape(_fmt(key, metrics.get(key)))}</td></tr>")
     parts.append("</table>")
     figures = [_equity_figure(result)]
     for pair, candles in (result.candles or {}).items():
