@@ -148,6 +148,11 @@ def validate_freqtrade_config(raw: dict[str, Any], source: str = "config") -> di
         cfg["dry_run_wallet"] = float(wallet[cur])
     if cfg.get("stake_amount") != "unlimited":
         cfg["stake_amount"] = float(cfg["stake_amount"])
+    elif cfg.get("max_open_trades") == math.inf:
+        raise ConfigError(
+            f"{source}: 'max_open_trades' and 'stake_amount' cannot both be unlimited "
+            "(each stake is the wallet divided by max_open_trades)"
+        )
     return cfg
 
 

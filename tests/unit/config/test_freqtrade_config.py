@@ -37,10 +37,10 @@ def test_wrong_types_name_the_field(patch, field):
 
 
 def test_unlimited_values_are_normalised():
-    cfg = validate_freqtrade_config({"max_open_trades": -1, "stake_amount": "unlimited",
+    cfg = validate_freqtrade_config({"max_open_trades": -1, "stake_amount": 10,
                                      "dry_run_wallet": {"USDT": 500}, "stake_currency": "USDT"})
     assert math.isinf(cfg["max_open_trades"])
-    assert cfg["stake_amount"] == "unlimited" and cfg["dry_run_wallet"] == 500.0
+    assert cfg["stake_amount"] == 10.0 and cfg["dry_run_wallet"] == 500.0
 
 
 def test_bad_json_names_line(tmp_path):
@@ -50,3 +50,8 @@ def test_bad_json_names_line(tmp_path):
         load_freqtrade_config(p)
     with pytest.raises(ConfigError, match="not found"):
         load_freqtrade_config(tmp_path / "missing.json")
+
+
+def test_unlimited_stake_needs_a_trade_limit():
+    with pytest.raises(ConfigError, match="max_open_trades.*stake_amount"):
+        validate_freqtrade_config({"max_open_trades": -1, "stake_amount": "unlimited"})
