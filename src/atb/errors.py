@@ -5,6 +5,7 @@
     AtbError
     ├── ConfigError            bad configuration value (stop, fix input)
     ├── DataError              missing/corrupt/invalid candles (stop, fix input)
+    │   └── MissingDataError   no candles for a pair/timeframe/timerange (multi-pair runs skip it)
     ├── StrategyError          strategy cannot be found, imported or run (stop, fix input)
     ├── PersistenceError       run store cannot be opened or written (stop, check the store)
     ├── ExchangeError          venue problems
@@ -27,6 +28,7 @@ __all__ = [
     "ExchangeError",
     "InsufficientFundsError",
     "InvalidOrderError",
+    "MissingDataError",
     "OrderStateError",
     "PersistenceError",
     "RateLimitError",
@@ -45,6 +47,10 @@ class ConfigError(AtbError):
 
 class DataError(AtbError):
     """Candle data is missing, unreadable or violates the OHLCV contract; names pair/timeframe/row."""
+
+
+class MissingDataError(DataError):
+    """No candle file, or no candle inside the timerange, for a pair and timeframe."""
 
 
 class StrategyError(AtbError):

@@ -43,3 +43,11 @@ def test_full_command_exports_trades_and_html(tmp_path: Path) -> None:
     assert ours == json.loads((case / "trades.json").read_text())
     assert (tmp_path / "r.html").stat().st_size > 100_000
     assert (tmp_path / "runs.sqlite").is_file()
+
+
+def test_pairs_without_candles_are_skipped_like_freqtrade(tmp_path: Path) -> None:
+    proc = _atb(["backtest", "AtbBollingerReversion", "--pairs", "BTC/USDT", "DOGE/USDT",
+                 "--timeframe", "1h", "--days", "30", "--no-store"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Skipped (no candles in range): DOGE/USDT" in proc.stdout  # not in the demo data
+    assert "BTC/USDT" in proc.stdout

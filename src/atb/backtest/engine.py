@@ -28,7 +28,7 @@ from atb.backtest.prepare import shift_signals, trim_startup
 from atb.backtest.results import BacktestResult
 from atb.backtest.settings import SimulationSettings
 from atb.backtest.ticks import tick_decimals_for
-from atb.errors import DataError, StrategyError
+from atb.errors import DataError, MissingDataError, StrategyError
 
 __all__ = ["BacktestInputs", "config_hash", "run_backtest"]
 
@@ -205,17 +205,22 @@ def run_backtest(
     flags = callback_flags(strategy)
     _attach_dataprovider(strategy, inputs, startup, load_data)
 
-    def prepare(pairs: list[str]) -> tuple[dict, dict, dict, float]:
+    def prepare(pairs: list[str]) -> tuple[dict, dict, dict, float, list[MissingDataError]]:
+        missing: list[MissingDataError] = []
         t = time.perf_counter()
-        data = load_data(
-            inputs.datadir, pairs, inputs.timeframe, timerange=inputs.timerange,
-            startup_candles=startup, candle_type=inputs.candle_type,
-            data_format=inputs.data_format,
-        )
+        try:
+            data = load_data(
+                inputs.datadir, pairs, inputs.timeframe, timerange=inputs.timerange,
+                startup_candles=startup, candle_type=inputs.candle_type,
+                data_format=inputs.data_format, skip_missing=True,
+            )
+        except MissingDataError as exc:  # none of these pairs has candles
+            missing.append(exc)
+            data = {}
         loaded = time.perf_counter() - t
         sub = BacktestInputs(**{**{f: getattr(inputs, f) for f in _INPUT_FIELDS},
                                 "pairs": tuple(pairs)})
-        return (*_prepare_pairs(strategy, data, sub, startup), loaded)
+        return (*_prepare_pairs(strategy, data, sub, startup), loaded, missing)
 
     pairs = list(inputs.pairs)
     # Signals are per pair and independent: without per-trade callbacks (whose strategy state
@@ -228,7 +233,7 @@ def run_backtest(
 
     warm_up()
     try:
-        frames, ticks, candles, load_s = prepare(pairs[split:])
+        frames, ticks, candles, load_s, missing = prepare(pairs[split:])
     except Exception:
         if join is not None:
             join()  # an error of an earlier pair (the worker's) is reported first
@@ -236,11 +241,14 @@ def run_backtest(
     if preload is not None:
         preload()
     if join is not None:
-        f0, t0_, c0, l0 = join()
+        f0, t0_, c0, l0, m0 = join()
         frames, ticks, candles = ({**f0, **frames}, {**t0_, **ticks}, {**c0, **candles})
         load_s = max(load_s, l0)
+        missing = m0 + missing  # the worker had the earlier pairs
     order = [p for p in pairs if p in frames]
     frames = {p: frames[p] for p in order}
+    if not frames and missing:
+        raise missing[0]
     if not frames:
         raise DataError(
             f"no candles left to backtest for {', '.join(inputs.pairs)} {inputs.timeframe} in "
@@ -287,6 +295,7 @@ def run_backtest(
         rejected_signals=out.rejected_signals,
         market_change=_market_change(candles),
         candles=candles if inputs.keep_candles else None,
+        skipped_pairs=tuple(p for p in inputs.pairs if p not in frames),
         timings={
             "load_data": load_s,
             "signals": t2 - t0 - load_s,

@@ -69,6 +69,8 @@ class BacktestResult:
         Optional per-pair OHLCV used for plotting (``pair`` column added); may be ``None``.
     timings : dict
         Seconds spent per phase (``load_data``, ``indicators``, ``simulation``, ``total``).
+    skipped_pairs : tuple of str
+        Whitelisted pairs left out for lack of candles in the range (freqtrade skips them too).
     """
 
     strategy: str
@@ -86,3 +88,4 @@ class BacktestResult:
     market_change: float = 0.0
     candles: dict[str, pd.DataFrame] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    skipped_pairs: tuple[str, ...] = ()

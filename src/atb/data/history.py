@@ -11,7 +11,7 @@ import pandas as pd
 from atb.core.timeframe import timeframe_to_seconds
 from atb.data.converter import clean_ohlcv_dataframe
 from atb.data.storage.base import store_for
-from atb.errors import DataError
+from atb.errors import MissingDataError
 
 __all__ = ["load_data", "load_pair_history"]
 
@@ -70,7 +70,7 @@ def load_pair_history(
     if stop is not None:
         df = df.loc[df["date"] <= pd.Timestamp(stop)]
     if df.empty:
-        raise DataError(
+        raise MissingDataError(
             f"no {timeframe} candles for {pair} in timerange {timerange} "
             f"({store.path(pair, timeframe, candle_type)})"
         )
@@ -87,12 +87,26 @@ def load_data(
     candle_type: str = "spot",
     data_format: str | None = None,
     fill_missing: bool = True,
+    skip_missing: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """:func:`load_pair_history` for each pair, in order (a failing pair raises)."""
-    return {
-        pair: load_pair_history(
-            datadir, pair, timeframe, timerange=timerange, startup_candles=startup_candles,
-            candle_type=candle_type, data_format=data_format, fill_missing=fill_missing,
-        )
-        for pair in pairs
-    }
+    """:func:`load_pair_history` for each pair, in order.
+
+    With ``skip_missing``, pairs without candles (no file, or none in the timerange) are left
+    out, as freqtrade does; :class:`MissingDataError` is raised only when no pair has data.
+    Corrupt or invalid files always raise.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    first_error: MissingDataError | None = None
+    for pair in pairs:
+        try:
+            out[pair] = load_pair_history(
+                datadir, pair, timeframe, timerange=timerange, startup_candles=startup_candles,
+                candle_type=candle_type, data_format=data_format, fill_missing=fill_missing,
+            )
+        except MissingDataError as exc:
+            if not skip_missing:
+                raise
+            first_error = first_error or exc
+    if not out and first_error is not None:
+        raise first_error
+    return out

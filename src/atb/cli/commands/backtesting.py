@@ -200,6 +200,8 @@ def _report_and_store(
     from atb.backtest.report import render_report
 
     metrics = compute_metrics(result)
+    if result.skipped_pairs:
+        typer.echo(f"Skipped (no candles in range): {', '.join(result.skipped_pairs)}")
     render_report(result, metrics)
     t = result.timings
     typer.echo(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from atb.data.models import OHLCV_COLUMNS, ensure_ohlcv_frame
-from atb.errors import DataError
+from atb.errors import DataError, MissingDataError
 
 __all__ = [
     "FORMATS",
@@ -73,7 +73,7 @@ class FileCandleStore:
         """Read the stored candles; DataError naming the file if absent or unreadable."""
         path = self.path(pair, timeframe, candle_type)
         if not path.is_file():
-            raise DataError(f"no {timeframe} candles for {pair}: {path} does not exist")
+            raise MissingDataError(f"no {timeframe} candles for {pair}: {path} does not exist")
         try:
             if self.fmt == "feather":
                 df = pd.read_feather(path)
