@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from atb.errors import ConfigError, DataError
+from atb.errors import ConfigError, DataError, MissingDataError
 
 __all__ = ["register"]
 
@@ -167,12 +167,17 @@ def _last_days(datadir: Path, pairs: list[str], tf: str, days: int, config: dict
     if days <= 0:
         raise ConfigError(f"--days: must be a positive number of days, got {days}")
     last = None
+    first_error: MissingDataError | None = None
     for pair in pairs:
-        df = load_pair_history(datadir, pair, tf, fill_missing=False)
+        try:
+            df = load_pair_history(datadir, pair, tf, fill_missing=False)
+        except MissingDataError as exc:  # the backtest skips it and says so
+            first_error = first_error or exc
+            continue
         end = df["date"].iloc[-1]
         last = end if last is None or end > last else last
     if last is None:
-        raise DataError(f"no candles for {', '.join(pairs)} {tf} in {datadir}")
+        raise first_error or DataError(f"no candles for {', '.join(pairs)} {tf} in {datadir}")
     start = (last - timedelta(days=days)).strftime("%Y%m%d")
     return TimeRange.parse(f"{start}-")
 
