@@ -1,71 +1,96 @@
-"""Metric formulas against hand values and an independent library (empyrical-reloaded)."""
+"""freqtrade's per-trade summary formulas on small hand-computed cases."""
 
 import math
 from datetime import UTC, datetime
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from atb.analytics import performance as perf
-from atb.analytics.drawdown import max_drawdown
 
-empyrical = pytest.importorskip("empyrical")
-
-
-def test_sharpe_equals_empyrical_on_daily_trades():
-    rng = np.random.default_rng(1)
-    balance = 10_000.0
-    profits = rng.normal(5, 40, 200)  # one trade closed per day
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    end = datetime(2024, 7, 19, tzinfo=UTC)  # 200 days
-    r = profits / balance
-    # empyrical uses ddof=1; freqtrade's definition uses ddof=0 -> scale for comparison
-    ours = perf.sharpe(profits, start, end, balance)
-    ref = empyrical.sharpe_ratio(pd.Series(r), annualization=365) * math.sqrt(200 / 199)
-    assert ours == pytest.approx(ref, rel=1e-9)
+START = datetime(2024, 1, 1, tzinfo=UTC)
+END = datetime(2024, 1, 11, 12, tzinfo=UTC)  # 10 whole days
 
 
-def test_sortino_downside_definition_by_hand():
-    profits = np.array([10.0, -5.0, 20.0, -15.0])
-    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 5, tzinfo=UTC)
-    r = profits / 1000
-    expected = (r.sum() / 4) / np.std(r[r < 0]) * math.sqrt(365)
-    assert perf.sortino(profits, start, end, 1000) == pytest.approx(expected)
+def test_backtest_days_whole_days_at_least_one():
+    assert perf.backtest_days(START, END) == 10
+    assert perf.backtest_days(START, datetime(2024, 1, 1, 5, tzinfo=UTC)) == 1
 
 
-def test_max_drawdown_matches_empyrical_on_balance_curve():
-    rng = np.random.default_rng(7)
-    profits = rng.normal(0, 30, 300)
-    dates = pd.date_range("2024-01-01", periods=300, freq="D", tz="UTC")
-    trades = pd.DataFrame({"close_date": dates, "profit_abs": profits})
-    balance = 5_000 + np.cumsum(profits)
-    returns = pd.Series(np.diff(np.concatenate([[5_000.0], balance])) /
-                        np.concatenate([[5_000.0], balance[:-1]]))
-    ref = -empyrical.max_drawdown(returns)
-    dd = max_drawdown(trades, 5_000)
-    # same when the running peak is above the starting balance (freqtrade floors it at the start)
-    assert dd.relative_account_drawdown == pytest.approx(ref, rel=1e-9)
-    assert dd.drawdown_abs == pytest.approx(np.max(np.maximum.accumulate(
-        np.maximum(np.concatenate([[0.0], np.cumsum(profits)]), 0)) - np.concatenate(
-        [[0.0], np.cumsum(profits)])))
+def test_sharpe_by_hand():
+    p = np.array([10.0, -5.0, 20.0, -15.0])
+    r = p / 1000
+    # mean daily = 0.01 / 10 days; std ddof 0 of [0.01, -0.005, 0.02, -0.015]
+    std = math.sqrt(np.mean((r - r.mean()) ** 2))
+    assert perf.sharpe(p, START, END, 1000) == pytest.approx(0.001 / std * math.sqrt(365), rel=1e-12)
 
 
-def test_cagr_and_calmar_by_hand():
+def test_sortino_uses_losing_trades_only():
+    p = np.array([10.0, -5.0, 20.0, -15.0])
+    down = np.std([-0.005, -0.015])  # 0.005
+    assert down == pytest.approx(0.005)
+    assert perf.sortino(p, START, END, 1000) == pytest.approx(0.001 / 0.005 * math.sqrt(365))
+
+
+def test_ratios_edge_cases():
+    empty = np.array([])
+    assert perf.sharpe(empty, START, END, 1000) == 0.0
+    assert perf.sortino(np.array([1.0]), START, START, 1000) == 0.0  # empty period
+    assert perf.sharpe(np.array([5.0, 5.0]), START, END, 1000) == perf.UNDEFINED_RATIO
+    assert perf.sortino(np.array([5.0, 6.0]), START, END, 1000) == -100.0  # no loss
+    assert perf.sortino(np.array([5.0, -6.0]), START, END, 1000) == -100.0  # one loss: std 0
+    assert perf.calmar(np.array([5.0]), START, END, 1000, 0.0) == -100.0
+    assert perf.calmar(empty, START, END, 1000, 0.1) == 0.0
+
+
+def test_calmar_is_percent_daily_return_over_drawdown():
+    p = np.array([50.0, -20.0])
+    # 3 % over 10 days = 0.3 %/day; / 0.02 drawdown * sqrt(365)
+    assert perf.calmar(p, START, END, 1000, 0.02) == pytest.approx(0.3 / 0.02 * math.sqrt(365))
+
+
+def test_cagr():
     assert perf.cagr(365, 1000, 1210) == pytest.approx(0.21)
     assert perf.cagr(730, 1000, 1210) == pytest.approx(0.1)
     assert perf.cagr(0, 1000, 1210) == 0.0
-    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 11, tzinfo=UTC)
-    assert perf.calmar(np.array([50.0, -20.0]), start, end, 1000, 0.02) == pytest.approx(
-        (0.03 / 10 * 100) / 0.02 * math.sqrt(365))
+    assert perf.cagr(10, 1000, -5) == 0.0
+    assert perf.cagr(1, 1.0, 1e300) == 0.0  # overflow -> 0
 
 
 def test_expectancy_profit_factor_sqn():
     p = np.array([10.0, 20.0, -5.0, -15.0, 0.0])
     exp, ratio = perf.expectancy(p)
+    # winrate 0.4, avg win 15, lossrate 0.4, avg loss 10
     assert exp == pytest.approx(0.4 * 15 - 0.4 * 10)
     assert ratio == pytest.approx((1 + 15 / 10) * 0.4 - 1)
+    assert perf.expectancy(np.array([])) == (0.0, 100.0)
+    assert perf.expectancy(np.array([3.0, 1.0])) == (2.0, 100.0)
     assert perf.profit_factor(p) == pytest.approx(30 / 20)
+    assert perf.profit_factor(np.array([1.0])) == 0.0
     r = p / 100
     assert perf.sqn(p, 100) == round(math.sqrt(5) * r.mean() / r.std(ddof=1), 4)
-    assert perf.profit_factor(np.array([1.0])) == 0.0
+    assert perf.sqn(np.array([]), 100) == 0.0
+    assert perf.sqn(np.array([4.0]), 100) == -100.0
+
+
+def test_sqn_p_value_is_t_test():
+    # t = sqrt(n) mean / sd: profits 1, 2, 3 -> mean 2, sd 1, t = 2*sqrt(3), dof 2
+    # two-sided p for Student t with 2 dof: 1 - t / sqrt(2 + t^2)
+    t = 2 * math.sqrt(3)
+    assert perf.sqn_p_value(np.array([1.0, 2.0, 3.0])) == pytest.approx(1 - t / math.sqrt(2 + t * t),
+                                                                       rel=1e-12)
+    assert perf.sqn_p_value(np.array([1.0])) == 1.0
+    assert perf.sqn_p_value(np.array([2.0, 2.0])) == 1.0
+
+
+def test_win_draw_loss_and_duration():
+    assert perf.win_draw_loss(np.array([1.0, 0.0, -1.0, 2.0])) == (2, 1, 1)
+    assert perf.average_duration(np.array([60, 90])) == "1:15:00"
+    assert perf.average_duration(np.array([60 * 24 * 2 + 30])) == "2 days, 0:30:00"
+    assert perf.average_duration(np.array([])) == "0:00"
+
+
+def test_market_change():
+    closes = {"A": np.array([10.0, np.nan, 12.0]), "B": np.array([4.0, 3.0]), "C": np.array([])}
+    assert perf.market_change(closes) == pytest.approx((0.2 - 0.25) / 2)
+    assert perf.market_change({}) == 0.0
