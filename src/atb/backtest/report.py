@@ -1,20 +1,59 @@
-"""Terminal report in freqtrade's shape (rich tables)."""
+"""Terminal report of a backtest in freqtrade's shape (rich tables).
+
+Four blocks, titled as freqtrade titles them: "BACKTESTING REPORT" (one row per pair),
+"ENTER TAG STATS", "EXIT REASON STATS" and "SUMMARY METRICS". Values come from
+:func:`atb.backtest.metrics.compute_metrics`; this module only formats them.
+"""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from atb.backtest.results import BacktestResult
 
-__all__ = ["render_report", "report_text"]
+__all__ = ["fmt_coin", "render_report", "report_text"]
+
+#: Decimals shown for amounts in a stake currency (freqtrade ``DECIMALS_PER_COIN``; default 3).
+_COIN_DECIMALS = {"BTC": 8, "ETH": 5}
 
 
-def _fmt(v: float | None, digits: int = 3) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
+def fmt_coin(value: float | None, currency: str, *, with_currency: bool = True) -> str:
+    """Amount in ``currency`` with freqtrade's decimals (8 for BTC, 5 for ETH, else 3).
+
+    Examples
+    --------
+    >>> fmt_coin(1234.56789, "USDT")
+    '1234.568 USDT'
+    >>> fmt_coin(0.000123, "BTC", with_currency=False)
+    '0.00012300'
+    """
+    if value is None:
+        return "-"
+    text = f"{value:.{_COIN_DECIMALS.get(currency, 3)}f}"
+    return f"{text} {currency}" if with_currency else text
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def _date(value: str | None) -> str:
+    return "-" if value is None else f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S}"
+
+
+def _wdl(row: dict[str, Any]) -> str:
+    """The "Win  Draw  Loss  Win%" cell of freqtrade's tables."""
+    winrate = f"{row['winrate'] * 100:.1f}" if row["trades"] else "0"
+    return f"{row['wins']:>4}  {row['draws']:>4}  {row['losses']:>4}  {winrate:>5}"
 
 
 def _stats_table(title: str, first: str, rows: list[dict[str, Any]], stake: str) -> Table:
@@ -23,72 +62,104 @@ def _stats_table(title: str, first: str, rows: list[dict[str, Any]], stake: str)
                 "Avg Duration", "Win  Draw  Loss  Win%"):
         table.add_column(col, justify="left" if col == first else "right")
     for r in rows:
-        wl = f"{r['wins']:>4}  {r['draws']:>4}  {r['losses']:>4}  {r['winrate'] * 100:5.1f}"
-        table.add_row(str(r["key"] or "OTHER"), str(r["trades"]), f"{r['profit_mean_pct']:.2f}",
-                      f"{r['profit_total_abs']:.3f}", f"{r['profit_total_pct']:.2f}",
-                      r["duration_avg"], wl)
+        table.add_row(str(r["key"]), str(r["trades"]), f"{r['profit_mean_pct']:.2f}",
+                      fmt_coin(r["profit_total_abs"], stake, with_currency=False),
+                      f"{r['profit_total_pct']:.2f}", r["duration_avg"], _wdl(r),
+                      end_section=r["key"] == "TOTAL")
     return table
 
 
-def _summary_table(result: BacktestResult, m: dict[str, Any]) -> Table:
-    stake = result.stake_currency
+def _trade_cell(trade: dict[str, Any] | None) -> str:
+    return "-" if not trade else f"{trade['pair']} {trade['profit_ratio'] * 100:.2f}%"
+
+
+def _summary_rows(m: dict[str, Any], stake: str) -> list[tuple[str, str]]:
+    wdl = f"{m['wins']} / {m['draws']} / {m['losses']}"
+    return [
+        ("Backtesting from", _date(m["backtest_start"])),
+        ("Backtesting to", _date(m["backtest_end"])),
+        ("Max open trades", str(m["max_open_trades"])),
+        ("", ""),
+        ("Total/Daily Avg Trades", f"{m['total_trades']} / {m['trades_per_day']}"),
+        ("Starting balance", fmt_coin(m["starting_balance"], stake)),
+        ("Final balance", fmt_coin(m["final_balance"], stake)),
+        ("Absolute profit", fmt_coin(m["profit_total_abs"], stake)),
+        ("Total profit %", _pct(m["profit_total"])),
+        ("CAGR %", _pct(m["cagr"])),
+        ("Sortino", _num(m["sortino"])),
+        ("Sharpe", _num(m["sharpe"])),
+        ("Calmar", _num(m["calmar"])),
+        ("SQN", _num(m["sqn"])),
+        ("Profit factor", _num(m["profit_factor"])),
+        ("Expectancy (Ratio)", f"{_num(m['expectancy'])} ({_num(m['expectancy_ratio'])})"),
+        ("Avg. stake amount", fmt_coin(m["avg_stake_amount"], stake)),
+        ("Total trade volume", fmt_coin(m["total_volume"], stake)),
+        ("", ""),
+        ("Best Pair", f"{m['best_pair']} {_pct(m['best_pair_profit_total'])}"
+         if m["best_pair"] else "-"),
+        ("Worst Pair", f"{m['worst_pair']} {_pct(m['worst_pair_profit_total'])}"
+         if m["worst_pair"] else "-"),
+        ("Best trade", _trade_cell(m["best_trade"])),
+        ("Worst trade", _trade_cell(m["worst_trade"])),
+        ("Best day", fmt_coin(m["backtest_best_day_abs"], stake)),
+        ("Worst day", fmt_coin(m["backtest_worst_day_abs"], stake)),
+        ("Days win/draw/lose", f"{m['winning_days']} / {m['draw_days']} / {m['losing_days']}"),
+        ("Win / Draw / Loss (Win%)", f"{wdl} ({_pct(m['winrate'])})"),
+        ("Avg. Duration", m["holding_avg"]),
+        ("Avg. Duration Winners", m["winner_holding_avg"]),
+        ("Avg. Duration Loser", m["loser_holding_avg"]),
+        ("Rejected Entry signals", str(m["rejected_signals"])),
+        ("", ""),
+        ("Max % of account underwater", _pct(m["max_relative_drawdown"])),
+        ("Absolute Drawdown (Account)", _pct(m["max_drawdown_account"])),
+        ("Absolute Drawdown", fmt_coin(m["max_drawdown_abs"], stake)),
+        ("Drawdown high", fmt_coin(m["max_drawdown_high"], stake)),
+        ("Drawdown low", fmt_coin(m["max_drawdown_low"], stake)),
+        ("Drawdown Start", _date(m["drawdown_start"])),
+        ("Drawdown End", _date(m["drawdown_end"])),
+        ("Drawdown Duration", m["drawdown_duration"]),
+        ("Market change", _pct(m["market_change"])),
+    ]
+
+
+def _summary_table(m: dict[str, Any], stake: str) -> Table:
     table = Table(title="SUMMARY METRICS", title_style="bold")
     table.add_column("Metric")
     table.add_column("Value")
-    best = m.get("best_trade") or {}
-    worst = m.get("worst_trade") or {}
-    rows = [
-        ("Backtesting from", m["backtest_start"]), ("Backtesting to", m["backtest_end"]),
-        ("Max open trades", str(m["max_open_trades"])), ("", ""),
-        ("Total/Daily Avg Trades", f"{m['total_trades']} / {m['trades_per_day']}"),
-        ("Starting balance", f"{m['starting_balance']:.3f} {stake}"),
-        ("Final balance", f"{m['final_balance']:.3f} {stake}"),
-        ("Absolute profit", f"{m['profit_total_abs']:.3f} {stake}"),
-        ("Total profit %", f"{m['profit_total'] * 100:.2f}%"),
-        ("CAGR %", f"{m['cagr'] * 100:.2f}%"),
-        ("Sortino", _fmt(m["sortino"], 2)), ("Sharpe", _fmt(m["sharpe"], 2)),
-        ("Calmar", _fmt(m["calmar"], 2)), ("SQN", _fmt(m["sqn"], 2)),
-        ("Profit factor", _fmt(m["profit_factor"], 2)),
-        ("Expectancy (Ratio)", f"{_fmt(m['expectancy'], 2)} ({_fmt(m['expectancy_ratio'], 2)})"),
-        ("Avg. stake amount", f"{m['avg_stake_amount']:.3f} {stake}"),
-        ("Total trade volume", f"{m['total_volume']:.3f} {stake}"), ("", ""),
-        ("Best Pair", str(m.get("best_pair"))), ("Worst Pair", str(m.get("worst_pair"))),
-        ("Best trade", f"{best.get('pair', '-')} {best.get('profit_ratio', 0) * 100:.2f}%"),
-        ("Worst trade", f"{worst.get('pair', '-')} {worst.get('profit_ratio', 0) * 100:.2f}%"),
-        ("Win / Draw / Loss", f"{m['wins']} / {m['draws']} / {m['losses']}"),
-        ("Avg. Duration Winners", m["winner_holding_avg"]),
-        ("Avg. Duration Loser", m["loser_holding_avg"]),
-        ("Rejected Entry signals", str(m["rejected_signals"])), ("", ""),
-        ("Max % of account underwater", f"{m['max_relative_drawdown'] * 100:.2f}%"),
-        ("Absolute Drawdown (Account)", f"{m['max_drawdown_account'] * 100:.2f}%"),
-        ("Absolute Drawdown", f"{m['max_drawdown_abs']:.3f} {stake}"),
-        ("Drawdown high", f"{m['max_drawdown_high']:.3f} {stake}"),
-        ("Drawdown low", f"{m['max_drawdown_low']:.3f} {stake}"),
-        ("Drawdown Start", str(m["drawdown_start"])), ("Drawdown End", str(m["drawdown_end"])),
-        ("Drawdown Duration", m["drawdown_duration"]),
-        ("Market change", f"{m['market_change'] * 100:.2f}%"),
-    ]
-    for k, v in rows:
-        table.add_row(k, v)
+    for name, value in _summary_rows(m, stake):
+        table.add_row(name, value)
     return table
 
 
-def render_report(result: BacktestResult, metrics: dict[str, Any], console: Console | None = None) -> None:
-    """Print the report: per-pair, enter-tag and exit-reason tables, then summary metrics."""
+def render_report(result: BacktestResult, metrics: dict[str, Any],
+                  console: Console | None = None) -> None:
+    """Print the four report blocks to ``console`` (a new stdout console when None).
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The run (stake currency, strategy name).
+    metrics : dict
+        :func:`atb.backtest.metrics.compute_metrics` of ``result``.
+    console : rich.console.Console, optional
+        Where to print; a non-terminal stdout gets a 160-column console so tables are not cut.
+    """
     if console is None:
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)
     stake = result.stake_currency
+    console.print(f"Result for strategy {result.strategy}")
     console.print(_stats_table("BACKTESTING REPORT", "Pair", metrics["results_per_pair"], stake))
-    console.print(_stats_table("ENTER TAG STATS", "Enter Tag", metrics["results_per_enter_tag"], stake))
+    console.print(_stats_table("ENTER TAG STATS", "Enter Tag", metrics["results_per_enter_tag"],
+                               stake))
     console.print(_stats_table("EXIT REASON STATS", "Exit Reason", metrics["exit_reason_summary"],
                                stake))
-    console.print(_summary_table(result, metrics))
+    console.print(_summary_table(metrics, stake))
 
 
-def report_text(result: BacktestResult, metrics: dict[str, Any], width: int = 140) -> str:
-    """The report as plain text (no colours)."""
-    console = Console(record=True, width=width, file=io.StringIO())
+def report_text(result: BacktestResult, metrics: dict[str, Any], width: int = 160) -> str:
+    """The report as plain text (no colour codes), ``width`` columns wide."""
+    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     render_report(result, metrics, console)
     return console.export_text()
