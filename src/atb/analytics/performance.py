@@ -84,8 +84,11 @@ def backtest_days(start: datetime, end: datetime) -> int:
     return max(1, (end - start).days)
 
 
-def _undefined_period(n: int, start: datetime | None, end: datetime | None) -> bool:
-    return n == 0 or start is None or end is None or start == end
+def _period_days(n: int, start: datetime | None, end: datetime | None) -> int | None:
+    """:func:`backtest_days`, or None when freqtrade returns 0 (no trades, no or empty period)."""
+    if n == 0 or start is None or end is None or start == end:
+        return None
+    return backtest_days(start, end)
 
 
 def sharpe(profit_abs: np.ndarray, start: datetime | None, end: datetime | None,
@@ -115,10 +118,11 @@ def sharpe(profit_abs: np.ndarray, start: datetime | None, end: datetime | None,
     Source: freqtrade ``calculate_sharpe`` (Sharpe 1966, annualised with 365 calendar days).
     """
     p = _profits(profit_abs)
-    if _undefined_period(len(p), start, end):
+    days = _period_days(len(p), start, end)
+    if days is None:
         return 0.0
     r = p / starting_balance
-    return annualized_ratio(float(r.sum()) / backtest_days(start, end), float(np.std(r)))
+    return annualized_ratio(float(r.sum()) / days, float(np.std(r)))
 
 
 def sortino(profit_abs: np.ndarray, start: datetime | None, end: datetime | None,
@@ -135,12 +139,13 @@ def sortino(profit_abs: np.ndarray, start: datetime | None, end: datetime | None
     target semideviation over periods).
     """
     p = _profits(profit_abs)
-    if _undefined_period(len(p), start, end):
+    days = _period_days(len(p), start, end)
+    if days is None:
         return 0.0
     r = p / starting_balance
     losses = r[p < 0]
     down = float(np.std(losses)) if len(losses) else math.nan
-    return annualized_ratio(float(r.sum()) / backtest_days(start, end), down)
+    return annualized_ratio(float(r.sum()) / days, down)
 
 
 def calmar(profit_abs: np.ndarray, start: datetime | None, end: datetime | None,
@@ -171,9 +176,10 @@ def calmar(profit_abs: np.ndarray, start: datetime | None, end: datetime | None,
     Source: freqtrade ``calculate_calmar`` (Young 1991, annualised freqtrade's way).
     """
     p = _profits(profit_abs)
-    if _undefined_period(len(p), start, end):
+    days = _period_days(len(p), start, end)
+    if days is None:
         return 0.0
-    mean_pct = float(p.sum()) / starting_balance / backtest_days(start, end) * 100
+    mean_pct = float(p.sum()) / starting_balance / days * 100
     return annualized_ratio(mean_pct, max_drawdown_account)
 
 
