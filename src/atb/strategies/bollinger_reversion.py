@@ -1,4 +1,4 @@
-"""Mean reversion: buy closes below the lower Bollinger band with an oversold RSI."""
+"""Mean reversion below the lower Bollinger band with an oversold RSI (original atb strategy, MIT)."""
 
 from __future__ import annotations
 

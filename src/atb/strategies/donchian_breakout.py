@@ -1,63 +1,92 @@
-"""Breakout of the Donchian channel with a stop that moves to break-even, then trails."""
+"""Donchian channel breakout with an ATR chandelier stop (original atb strategy, MIT).
+
+Idea: a close above the highest high of the previous ``buy_channel`` candles, in a trending
+market (ADX above ``buy_adx``), starts a long. The trade is protected by a chandelier stop that
+trails ``sell_atr_mult`` ATRs below the highest price reached, set through ``custom_stoploss``
+with :func:`stoploss_from_absolute`; it also exits when the close breaks the lowest low of the
+previous ``buy_channel // 2`` candles. No ROI target: winners run until the stop or the exit.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import talib.abstract as ta
 from pandas import DataFrame
 
-from atb.strategy.helpers import stoploss_from_open
+from atb.core.timeframe import timeframe_to_seconds
+from atb.strategy.helpers import stoploss_from_absolute
 from atb.strategy.interface import IStrategy
-from atb.strategy.params import IntParameter
+from atb.strategy.params import DecimalParameter, IntParameter
 
 __all__ = ["AtbDonchianBreakout"]
 
 
 class AtbDonchianBreakout(IStrategy):
-    """Donchian channel breakout with a break-even then trailing stop.
+    """Donchian breakout (long only) with an ATR chandelier stop.
 
-    Long when the close breaks the highest high of the previous ``channel`` candles with ADX
-    confirming a trend; exit below the lowest low of the last ``channel // 2`` candles.
-
-    ``custom_stoploss`` keeps the 8 % stop until +3 %, then locks +1 % above the entry
-    (``stoploss_from_open``), then trails 3 % below the high after +8 %.
+    Entry: ``close > max(high[-buy_channel:-1])`` and ``ADX(14) > buy_adx``.
+    Exit signal: ``close < min(low[-buy_channel // 2:-1])``.
+    Stop: ``max_rate - sell_atr_mult * ATR(14)`` of the last closed candle (never looser than the
+    fixed 10 % ``stoploss``, which applies until the first callback).
     """
 
     INTERFACE_VERSION = 3
     timeframe = "1h"
-    minimal_roi = {"0": 1.0}
-    stoploss = -0.08
+    can_short = False
+    minimal_roi = {"0": 10.0}  # effectively disabled
+    stoploss = -0.10
     use_custom_stoploss = True
-    startup_candle_count = 60
+    startup_candle_count = 100
 
-    channel = IntParameter(10, 60, default=24, space="buy")
+    buy_channel = IntParameter(10, 96, default=48, space="buy")
+    buy_adx = IntParameter(10, 40, default=20, space="buy")
+    sell_atr_mult = DecimalParameter(1.0, 5.0, default=3.0, decimals=1, space="sell")
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        #: ATR (quote currency) per pair, indexed by candle open date, for custom_stoploss.
+        self._atr: dict[str, pd.Series] = {}
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict[str, Any]) -> DataFrame:
-        n = self.channel.value
-        dataframe["upper"] = dataframe["high"].rolling(n).max().shift(1)
-        dataframe["lower"] = dataframe["low"].rolling(max(n // 2, 2)).min().shift(1)
+        n = self.buy_channel.value
+        dataframe["dc_upper"] = dataframe["high"].rolling(n).max().shift(1)
+        dataframe["dc_lower"] = dataframe["low"].rolling(max(n // 2, 2)).min().shift(1)
         dataframe["adx"] = ta.ADX(dataframe, timeperiod=14)
+        dataframe["atr"] = ta.ATR(dataframe, timeperiod=14)
+        self._atr[metadata["pair"]] = pd.Series(dataframe["atr"].to_numpy(),
+                                                index=pd.DatetimeIndex(dataframe["date"]))
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict[str, Any]) -> DataFrame:
-        dataframe.loc[
-            (dataframe["close"] > dataframe["upper"]) & (dataframe["adx"] > 20)
-            & (dataframe["volume"] > 0),
-            ["enter_long", "enter_tag"],
-        ] = (1, "breakout")
+        breakout = (dataframe["close"] > dataframe["dc_upper"]) & (
+            dataframe["close"].shift(1) <= dataframe["dc_upper"].shift(1))
+        dataframe.loc[breakout & (dataframe["adx"] > self.buy_adx.value) & (dataframe["volume"] > 0),
+                      ["enter_long", "enter_tag"]] = (1, "donchian_breakout")
         return dataframe
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict[str, Any]) -> DataFrame:
-        dataframe.loc[dataframe["close"] < dataframe["lower"], "exit_long"] = 1
+        dataframe.loc[dataframe["close"] < dataframe["dc_lower"], ["exit_long", "exit_tag"]] = (
+            1, "channel_low")
         return dataframe
+
+    def _closed_atr(self, pair: str, current_time: datetime) -> float | None:
+        """ATR of the last candle closed at ``current_time`` (no lookahead)."""
+        series = self._atr.get(pair)
+        if series is None or series.empty:
+            return None
+        last_open = pd.Timestamp(current_time) - timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        value = series.asof(last_open) if last_open >= series.index[0] else float("nan")
+        return None if pd.isna(value) else float(value)
 
     def custom_stoploss(self, pair: str, trade: Any, current_time: datetime, current_rate: float,
                         current_profit: float, after_fill: bool, **kwargs: Any) -> float | None:
-        if current_profit > 0.08:
-            return -0.03
-        if current_profit > 0.03:
-            return -stoploss_from_open(0.01, current_profit, is_short=trade.is_short,
-                                       leverage=trade.leverage)
-        return None
+        atr = self._closed_atr(pair, current_time)
+        if atr is None:
+            return None
+        high = max(trade.max_rate or trade.open_rate, current_rate)
+        stop_rate = high - self.sell_atr_mult.value * atr
+        return stoploss_from_absolute(stop_rate, current_rate, is_short=trade.is_short,
+                                      leverage=trade.leverage)

@@ -1,4 +1,4 @@
-"""Trend following with pullback entries: EMA trend filter plus an RSI recovery trigger."""
+"""EMA trend filter with RSI pullback entries (original atb strategy, MIT)."""
 
 from __future__ import annotations
 

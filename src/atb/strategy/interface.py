@@ -1,296 +1,252 @@
 """``IStrategy``: the freqtrade interface-version-3 strategy base class.
 
-User strategies subclass it exactly as in freqtrade (class attributes, ``populate_*`` methods,
-optional callbacks). atb's own framework methods on this user-subclassed base carry the prefix
-``atb_`` (freqtrade uses ``ft_`` for the same reason) so they never clash with user code.
+User strategies subclass it exactly as in freqtrade: class attributes (``timeframe``,
+``minimal_roi``, ``stoploss``, trailing settings, ...), ``populate_indicators`` /
+``populate_entry_trend`` / ``populate_exit_trend`` on pandas frames, and optional callbacks
+(:mod:`atb.strategy.callbacks`). atb's own framework methods on this user-subclassed base carry
+the prefix ``atb_`` (freqtrade uses ``ft_`` for the same reason) so they never clash with user
+code:
+
+* ``__init__(config)`` resolves attributes like freqtrade's resolver (parameter file, config
+  overrides, normalisation, validation) and loads hyperoptable parameter values;
+* :meth:`IStrategy.atb_analyze` computes indicators and signals for one pair;
+* :meth:`IStrategy.atb_overridden` tells the engine which callbacks the strategy implements;
+* :meth:`IStrategy.atb_set_dataprovider` attaches ``self.dp``.
+
+Example
+-------
+>>> import pandas as pd
+>>> class Up(IStrategy):
+...     timeframe = "1h"
+...     stoploss = -0.1
+...     def populate_indicators(self, df, metadata):
+...         return df
+...     def populate_entry_trend(self, df, metadata):
+...         df.loc[df["close"] > df["open"], "enter_long"] = 1
+...         return df
+>>> candles = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC"),
+...                         "open": [1.0, 2, 3], "high": [2.0, 3, 4], "low": [0.5, 1, 2],
+...                         "close": [2.0, 1, 4], "volume": [1.0, 1, 1]})
+>>> Up({}).atb_analyze(candles, {"pair": "A/USDT"})["enter_long"].tolist()
+[1.0, nan, 1.0]
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
+import inspect
+from abc import ABCMeta, abstractmethod
 from typing import Any, ClassVar
 
 import pandas as pd
 
+from atb.compat import freqtrade_compat
 from atb.errors import StrategyError
+from atb.strategy.callbacks import CALLBACK_NAMES, StrategyCallbacks
 from atb.strategy.informative import merge_informatives
-from atb.strategy.params import BaseParameter
+from atb.strategy.params import BaseParameter, load_parameters, read_params_file
+from atb.strategy.settings import apply_config, apply_params_file, normalise_and_validate
 
 __all__ = ["IStrategy"]
 
-#: Config keys that override strategy attributes (freqtrade's list).
-_CONFIG_OVERRIDES = (
-    "minimal_roi", "timeframe", "stoploss", "max_open_trades", "trailing_stop",
-    "trailing_stop_positive", "trailing_stop_positive_offset", "trailing_only_offset_is_reached",
-    "use_custom_stoploss", "process_only_new_candles", "order_types", "order_time_in_force",
-    "stake_currency", "stake_amount", "startup_candle_count", "unfilledtimeout",
-    "use_exit_signal", "exit_profit_only", "exit_profit_offset", "ignore_roi_if_entry_signal",
-    "ignore_buying_expired_candle_after", "position_adjustment_enable",
-    "max_entry_position_adjustment",
-)
 _SIGNAL_COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short")
-_CALLBACKS = (
-    "custom_stoploss", "custom_exit", "custom_stake_amount", "confirm_trade_entry",
-    "confirm_trade_exit", "custom_entry_price", "custom_exit_price", "leverage",
-    "adjust_trade_position", "check_entry_timeout", "check_exit_timeout", "custom_roi",
-)
 
 
-class IStrategy:
+class IStrategy(StrategyCallbacks, metaclass=ABCMeta):
     """Base class of strategies (freqtrade interface version 3).
 
-    Subclasses implement :meth:`populate_indicators`, :meth:`populate_entry_trend` and
-    :meth:`populate_exit_trend` (or the legacy ``populate_buy_trend``/``populate_sell_trend``
-    writing ``buy``/``sell`` columns) on pandas frames with columns ``date`` (UTC candle open),
-    ``open, high, low, close, volume``.
+    Frames passed to the ``populate_*`` methods have columns ``date`` (UTC candle open),
+    ``open, high, low, close`` (quote currency) and ``volume`` (base currency), one row per
+    candle. Entry/exit signals are ``1`` in ``enter_long``/``exit_long``/``enter_short``/
+    ``exit_short`` (legacy: ``buy``/``sell``), with optional ``enter_tag``/``exit_tag`` strings.
 
     Parameters
     ----------
     config : dict
-        The (freqtrade) configuration; keys listed in freqtrade's override list replace the
-        class attributes of the same name.
+        The (freqtrade) configuration. Keys of freqtrade's override list (``minimal_roi``,
+        ``stoploss``, ``trailing_*``, ``timeframe``, ``order_types``, ``unfilledtimeout``,
+        ``use_exit_signal``, ...) replace the class attributes; strategy values are copied into
+        ``config`` where it lacks them (freqtrade does the same).
+
+    Raises
+    ------
+    StrategyError
+        For invalid attributes (see :func:`atb.strategy.settings.normalise_and_validate`), a bad
+        parameter file or parameter declaration.
     """
 
     INTERFACE_VERSION: ClassVar[int] = 3
 
-    timeframe: str = "5m"
+    timeframe: str
+    stoploss: float
     minimal_roi: dict[Any, float] = {}
-    stoploss: float = -0.10
+    use_custom_roi: bool = False
     max_open_trades: float | None = None
     trailing_stop: bool = False
     trailing_stop_positive: float | None = None
     trailing_stop_positive_offset: float = 0.0
     trailing_only_offset_is_reached: bool = False
     use_custom_stoploss: bool = False
+    can_short: bool = False
     use_exit_signal: bool = True
     exit_profit_only: bool = False
     exit_profit_offset: float = 0.0
     ignore_roi_if_entry_signal: bool = False
     ignore_buying_expired_candle_after: int = 0
     process_only_new_candles: bool = True
-    startup_candle_count: int = 0
-    can_short: bool = False
     position_adjustment_enable: bool = False
     max_entry_position_adjustment: int = -1
+    disable_dataframe_checks: bool = False
+    startup_candle_count: int = 0
     order_types: dict[str, Any] = {
         "entry": "limit", "exit": "limit", "stoploss": "limit", "stoploss_on_exchange": False,
         "stoploss_on_exchange_interval": 60,
     }
     order_time_in_force: dict[str, str] = {"entry": "GTC", "exit": "GTC"}
-    unfilledtimeout: dict[str, Any] = {}
+    unfilledtimeout: dict[str, Any] | None = None
     protections: list[dict[str, Any]] = []
     plot_config: dict[str, Any] = {}
-    disable_dataframe_checks: bool = False
 
     def __init__(self, config: dict[str, Any]) -> None:
+        if not isinstance(config, dict):
+            raise StrategyError(f"{type(self).__name__}: config must be a dict, got {type(config).__name__}")
         self.config = config
         self.dp: Any = None
         self.wallets: Any = None
-        for key in _CONFIG_OVERRIDES:
-            if key in config and config[key] is not None and key not in ("stake_currency",
-                                                                          "stake_amount"):
-                setattr(self, key, config[key])
-        self.minimal_roi = self._normalise_roi(self.minimal_roi)
-        self.stoploss = self._check_ratio("stoploss", self.stoploss, -1.0, 0.0)
-        if self.trailing_stop_positive is not None:
-            self._check_ratio("trailing_stop_positive", self.trailing_stop_positive, 0.0, 1.0)
-        self.order_types = {**IStrategy.order_types, **dict(self.order_types or {})}
-        self._load_parameters()
+        file_params = read_params_file(self.atb_source_file(), type(self).__name__)
+        apply_params_file(self, file_params)
+        apply_config(self, config)
+        normalise_and_validate(self, config)
+        self.atb_parameters: dict[str, BaseParameter] = load_parameters(self, file_params)
 
-    # -- validation ------------------------------------------------------------------------
-    def _check_ratio(self, name: str, value: Any, low: float, high: float) -> float:
+    # -- framework methods used by the engines ----------------------------------------------
+    @classmethod
+    def atb_source_file(cls) -> str | None:
+        """Path of the file defining the strategy class (None when unknown)."""
         try:
-            f = float(value)
-        except (TypeError, ValueError):
-            raise StrategyError(f"{type(self).__name__}.{name}: {value!r} is not a number") from None
-        if math.isnan(f) or not (low <= f <= high):
-            raise StrategyError(f"{type(self).__name__}.{name}: {f} is outside [{low}, {high}]")
-        return f
+            return inspect.getfile(cls)
+        except (TypeError, OSError):
+            return None
 
-    def _normalise_roi(self, roi: Any) -> dict[int, float]:
-        if not isinstance(roi, dict):
-            raise StrategyError(f"{type(self).__name__}.minimal_roi must be a dict, got {roi!r}")
-        out: dict[int, float] = {}
-        for k, v in roi.items():
-            try:
-                out[int(k)] = float(v)
-            except (TypeError, ValueError):
-                raise StrategyError(
-                    f"{type(self).__name__}.minimal_roi: entry {k!r}: {v!r} is not minutes: ratio"
-                ) from None
-        return dict(sorted(out.items()))
-
-    def _load_parameters(self) -> None:
-        """Give hyperoptable parameters their names and load saved values (freqtrade rules)."""
-        saved: dict[str, Any] = {}
-        for space in ("buy", "sell", "protection", "enter", "exit"):
-            saved.update(getattr(self, f"{space}_params", None) or {})
-        saved.update(getattr(self, "atb_loaded_params", None) or {})
-        for name in dir(type(self)):
-            attr = getattr(type(self), name, None)
-            if isinstance(attr, BaseParameter):
-                attr.name = name
-                if attr.load and name in saved:
-                    attr.value = saved[name]
-
-    # -- framework methods used by the engines ------------------------------------------------
     def atb_overridden(self, name: str) -> bool:
-        """Whether the user's class overrides callback ``name`` of this base class."""
-        if name not in _CALLBACKS:
-            return False
-        mine = getattr(IStrategy, name, None)
-        theirs = getattr(type(self), name, None)
-        return theirs is not None and theirs is not mine
+        """Whether the strategy's class overrides callback ``name`` of :class:`IStrategy`.
+
+        Raises
+        ------
+        StrategyError
+            If ``name`` is not a callback name (a typo in the engine).
+        """
+        if name not in CALLBACK_NAMES:
+            raise StrategyError(f"{name!r} is not a strategy callback ({', '.join(CALLBACK_NAMES)})")
+        return getattr(type(self), name, None) is not getattr(IStrategy, name)
 
     def atb_set_dataprovider(self, dp: Any) -> None:
-        """Attach the data provider (``self.dp``)."""
+        """Attach the data provider (``self.dp``; see :class:`atb.strategy.dataprovider.DataProvider`)."""
         self.dp = dp
 
     def atb_analyze(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-        """Indicators, entry and exit signals for one pair's candles.
+        """Indicators and entry/exit signals for one pair's candles.
 
-        Returns a frame with the same rows plus ``enter_long, exit_long, enter_short,
-        exit_short`` (0/1) and ``enter_tag``/``exit_tag`` (str or None).
+        Runs the ``@informative`` merges, ``populate_indicators``, ``populate_entry_trend`` and
+        ``populate_exit_trend`` (or the legacy ``populate_buy_trend``/``populate_sell_trend``,
+        whose ``buy``/``sell``/``buy_tag`` columns are renamed) on a copy of ``dataframe``.
+
+        Parameters
+        ----------
+        dataframe : DataFrame
+            One pair's candles (``date, open, high, low, close, volume``), not modified.
+        metadata : dict
+            At least ``{"pair": "BTC/USDT"}``.
+
+        Returns
+        -------
+        DataFrame
+            Same rows and dates, plus indicator columns, ``enter_long, exit_long, enter_short,
+            exit_short`` (as the strategy set them: usually 1/NaN; 0 when never set) and
+            ``enter_tag``/``exit_tag`` (object: str, or None where no tag was set).
 
         Raises
         ------
         StrategyError
             If a ``populate_*`` method returns something other than a DataFrame with the same
-            number of rows and dates.
+            number of rows and the same dates.
         """
-        dates = dataframe["date"].copy()
-        df = merge_informatives(self, dataframe, metadata)
+        if "date" not in dataframe.columns:
+            raise StrategyError(f"{metadata.get('pair')}: candles have no 'date' column")
+        with freqtrade_compat():  # strategies may import freqtrade names inside their methods
+            return self._analyze(dataframe, metadata)
+
+    def _analyze(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+        dates = dataframe["date"].reset_index(drop=True)
+        df = merge_informatives(self, dataframe.copy(), metadata)
         df = self._checked("populate_indicators", self.populate_indicators(df, metadata), dates)
-        df["enter_tag"] = None
-        df["exit_tag"] = None
-        df = self._checked("populate_entry_trend", self._entry(df, metadata), dates)
-        df = self._checked("populate_exit_trend", self._exit(df, metadata), dates)
+        df.loc[:, "enter_tag"] = ""  # freqtrade starts tags as "" so strategies can append to them
+        df = self._checked("populate_entry_trend", self.populate_entry_trend(df, metadata), dates)
+        if "enter_long" not in df.columns:  # legacy columns
+            if "buy_tag" in df.columns:
+                df = df.drop(columns=["enter_tag"])
+            df = df.rename(columns={"buy": "enter_long", "buy_tag": "enter_tag"})
+        df.loc[:, "exit_tag"] = ""
+        df = self._checked("populate_exit_trend", self.populate_exit_trend(df, metadata), dates)
+        if "exit_long" not in df.columns:
+            df = df.rename(columns={"sell": "exit_long"})
         for col in _SIGNAL_COLUMNS:
-            if col in df.columns:
-                df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0)
-            else:
+            if col not in df.columns:
                 df[col] = 0
+        for col in ("enter_tag", "exit_tag"):
+            df[col] = _tags(df[col]) if col in df.columns else None
         return df
 
-    def _entry(self, df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-        if type(self).populate_entry_trend is IStrategy.populate_entry_trend and hasattr(
-            self, "populate_buy_trend"
-        ):
-            df = self.populate_buy_trend(df, metadata)
-            if "buy" in df.columns:
-                df["enter_long"] = df["buy"]
-            if "buy_tag" in df.columns:
-                df["enter_tag"] = df["buy_tag"]
-            return df
-        return self.populate_entry_trend(df, metadata)
-
-    def _exit(self, df: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-        if type(self).populate_exit_trend is IStrategy.populate_exit_trend and hasattr(
-            self, "populate_sell_trend"
-        ):
-            df = self.populate_sell_trend(df, metadata)
-            if "sell" in df.columns:
-                df["exit_long"] = df["sell"]
-            return df
-        return self.populate_exit_trend(df, metadata)
-
     def _checked(self, method: str, out: Any, dates: pd.Series) -> pd.DataFrame:
-        name = type(self).__name__
+        where = f"{type(self).__name__}.{method}"
         if not isinstance(out, pd.DataFrame):
-            raise StrategyError(f"{name}.{method} returned {type(out).__name__}, not a DataFrame")
+            raise StrategyError(f"{where} returned {type(out).__name__}, not a DataFrame")
         if len(out) != len(dates):
-            raise StrategyError(f"{name}.{method} changed the number of rows "
-                                f"({len(dates)} -> {len(out)})")
-        if not self.disable_dataframe_checks and not out["date"].reset_index(drop=True).equals(
-            dates.reset_index(drop=True)
-        ):
-            raise StrategyError(f"{name}.{method} changed the candle dates")
+            raise StrategyError(f"{where} changed the number of rows ({len(dates)} -> {len(out)})")
+        if "date" not in out.columns or not out["date"].reset_index(drop=True).equals(dates):
+            raise StrategyError(f"{where} changed the candle dates (rows must stay as given)")
         return out
 
-    # -- the user's methods --------------------------------------------------------------------
+    # -- the user's methods ------------------------------------------------------------------
+    @abstractmethod
     def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-        """Add indicator columns (required)."""
-        raise StrategyError(f"{type(self).__name__} does not implement populate_indicators")
+        """Add indicator columns (every strategy implements this)."""
+
+    def populate_buy_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+        """Legacy entry signals (``buy`` column); used when populate_entry_trend is not overridden."""
+        return dataframe
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
         """Set ``enter_long``/``enter_short`` = 1 (and ``enter_tag``) where to enter."""
+        return self.populate_buy_trend(dataframe, metadata)
+
+    def populate_sell_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+        """Legacy exit signals (``sell`` column); used when populate_exit_trend is not overridden."""
         return dataframe
 
     def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
         """Set ``exit_long``/``exit_short`` = 1 (and ``exit_tag``) where to exit."""
-        return dataframe
+        return self.populate_sell_trend(dataframe, metadata)
 
-    def informative_pairs(self) -> list[tuple[str, str]]:
-        """Extra (pair, timeframe) combinations the strategy reads through ``self.dp``."""
-        return []
+    # -- small freqtrade helpers strategies call ---------------------------------------------
+    def get_strategy_name(self) -> str:
+        """The strategy class name."""
+        return type(self).__name__
 
-    # -- callbacks (defaults do nothing; overriding one selects the callback path) -------------
-    def bot_start(self, **kwargs: Any) -> None:
-        """Called once after the strategy is loaded."""
-
-    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Called at the start of every candle."""
-
-    def custom_stoploss(self, pair: str, trade: Any, current_time: datetime, current_rate: float,
-                        current_profit: float, after_fill: bool, **kwargs: Any) -> float | None:
-        """New stop distance (negative ratio from ``current_rate``), or None to keep it."""
-        return None
-
-    def custom_exit(self, pair: str, trade: Any, current_time: datetime, current_rate: float,
-                    current_profit: float, **kwargs: Any) -> str | bool | None:
-        """Exit now when truthy (a string becomes the exit reason)."""
-        return None
-
-    def custom_stake_amount(self, pair: str, current_time: datetime, current_rate: float,
-                            proposed_stake: float, min_stake: float | None, max_stake: float,
-                            leverage: float, entry_tag: str | None, side: str,
-                            **kwargs: Any) -> float:
-        """Stake in quote currency for a new trade."""
-        return proposed_stake
-
-    def confirm_trade_entry(self, pair: str, order_type: str, amount: float, rate: float,
-                            time_in_force: str, current_time: datetime, entry_tag: str | None,
-                            side: str, **kwargs: Any) -> bool:
-        """Return False to cancel the entry."""
-        return True
-
-    def confirm_trade_exit(self, pair: str, trade: Any, order_type: str, amount: float,
-                           rate: float, time_in_force: str, exit_reason: str,
-                           current_time: datetime, **kwargs: Any) -> bool:
-        """Return False to cancel the exit."""
-        return True
-
-    def custom_entry_price(self, pair: str, trade: Any, current_time: datetime,
-                           proposed_rate: float, entry_tag: str | None, side: str,
-                           **kwargs: Any) -> float:
-        """Limit price of the entry order."""
-        return proposed_rate
-
-    def custom_exit_price(self, pair: str, trade: Any, current_time: datetime,
-                          proposed_rate: float, current_profit: float, exit_tag: str | None,
-                          **kwargs: Any) -> float:
-        """Limit price of the exit order."""
-        return proposed_rate
-
-    def leverage(self, pair: str, current_time: datetime, current_rate: float,
-                 proposed_leverage: float, max_leverage: float, entry_tag: str | None, side: str,
-                 **kwargs: Any) -> float:
-        """Leverage of a new trade (margin/futures only)."""
-        return 1.0
-
-    def adjust_trade_position(self, trade: Any, current_time: datetime, current_rate: float,
-                              current_profit: float, min_stake: float | None, max_stake: float,
-                              **kwargs: Any) -> float | None:
-        """Position adjustment (DCA); not simulated by the backtest in this version."""
-        return None
-
-    def check_entry_timeout(self, pair: str, trade: Any, order: Any, current_time: datetime,
-                            **kwargs: Any) -> bool:
-        """Return True to cancel an unfilled entry order."""
+    def is_pair_locked(self, pair: str, *, candle_date: Any = None, side: str = "*") -> bool:
+        """Pair locks (protections) are not simulated: always False."""
         return False
 
-    def check_exit_timeout(self, pair: str, trade: Any, order: Any, current_time: datetime,
-                           **kwargs: Any) -> bool:
-        """Return True to cancel an unfilled exit order."""
-        return False
+    def lock_pair(self, pair: str, until: Any, reason: str | None = None, side: str = "*") -> None:
+        """Pair locks are not simulated: no effect."""
+
+    def unlock_pair(self, pair: str) -> None:
+        """Pair locks are not simulated: no effect."""
+
+    def unlock_reason(self, reason: str) -> None:
+        """Pair locks are not simulated: no effect."""
+
+
+def _tags(col: pd.Series) -> pd.Series:
+    """Tags as object values: strings kept, ``""``/NaN/None become None."""
+    tags = col.astype(object)
+    return tags.where(~(tags.isna() | (tags == "")), None)
