@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from enum import StrEnum
 from types import ModuleType
 from typing import Any
@@ -80,6 +81,7 @@ class PriceType(StrEnum):
 def _module(name: str, **attrs: Any) -> ModuleType:
     mod = ModuleType(name, f"atb compatibility stand-in for {name}")
     mod.__dict__.update(attrs)
+    mod.__atb_compat__ = True  # type: ignore[attr-defined]
     mod.__path__ = []  # a package: submodules are looked up in sys.modules only
     return mod
 
@@ -162,7 +164,18 @@ def build_modules() -> dict[str, ModuleType]:
         parent, _, child = dotted.rpartition(".")
         if parent in mods:
             setattr(mods[parent], child, mod)
-    if importlib.util.find_spec("technical") is None:
+    if not _real_technical():
         mods["technical"] = _module("technical", qtpylib=qtpylib)
         mods["technical.qtpylib"] = qtpylib
     return mods
+
+
+def _real_technical() -> bool:
+    """Whether the real ``technical`` package is importable (our stand-in does not count)."""
+    current = sys.modules.get("technical")
+    if current is not None:
+        return not getattr(current, "__atb_compat__", False)
+    try:
+        return importlib.util.find_spec("technical") is not None
+    except (ImportError, ValueError):
+        return False
