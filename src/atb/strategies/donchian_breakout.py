@@ -5,6 +5,7 @@ market (ADX above ``buy_adx``), starts a long. The trade is protected by a chand
 trails ``sell_atr_mult`` ATRs below the highest price reached, set through ``custom_stoploss``
 with :func:`stoploss_from_absolute`; it also exits when the close breaks the lowest low of the
 previous ``buy_channel // 2`` candles. No ROI target: winners run until the stop or the exit.
+Defaults are illustrative, not tuned (BTC/ETH/SOL/XRP 1h 2024-2025: about 100 trades per pair).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class AtbDonchianBreakout(IStrategy):
 
     buy_channel = IntParameter(10, 96, default=48, space="buy")
     buy_adx = IntParameter(10, 40, default=20, space="buy")
-    sell_atr_mult = DecimalParameter(1.0, 5.0, default=3.0, decimals=1, space="sell")
+    sell_atr_mult = DecimalParameter(1.0, 8.0, default=6.0, decimals=1, space="sell")
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)

@@ -78,7 +78,7 @@ def stoploss_from_absolute(stop_rate: float, current_rate: float, is_short: bool
 
     Examples
     --------
-    >>> stoploss_from_absolute(95.0, 100.0)
+    >>> round(stoploss_from_absolute(95.0, 100.0), 10)  # 95 is 5 % below 100
     0.05
     """
     if current_rate == 0:

@@ -49,7 +49,7 @@ def test_donchian_custom_stoploss_uses_the_closed_candle_atr(data):
                   max_rate=float(df["high"][i - 5: i].max()))
     rate = float(df["open"][i])
     got = s.custom_stoploss("BTC/USDT", trade, now, rate, 0.0, False)
-    want = stoploss_from_absolute(trade.max_rate - 3.0 * atr[i - 1], rate)  # candle i-1 closed at now
+    want = stoploss_from_absolute(trade.max_rate - 6.0 * atr[i - 1], rate)  # candle i-1 closed at now
     assert got == pytest.approx(want, rel=1e-12)
     early = df["date"][5].to_pydatetime()
     assert s.custom_stoploss("BTC/USDT", trade, early, rate, 0.0, False) is None  # ATR warming up
