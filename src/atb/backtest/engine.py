@@ -28,6 +28,7 @@ from atb.backtest.prepare import shift_signals, trim_startup
 from atb.backtest.results import BacktestResult
 from atb.backtest.settings import SimulationSettings
 from atb.backtest.ticks import tick_decimals_for
+from atb.core.timeframe import timeframe_to_seconds
 from atb.errors import DataError, MissingDataError, StrategyError
 
 __all__ = ["BacktestInputs", "config_hash", "run_backtest"]
@@ -166,6 +167,7 @@ def run_backtest(
     trade_cls: type | None = None,
     strategy_source_hash: str = "",
     preload: Any = None,
+    risk: Any = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``inputs`` with freqtrade 2026.9 semantics.
 
@@ -186,6 +188,9 @@ def run_backtest(
     preload : callable, optional
         Run by this process while a forked worker may still be computing signals (the CLI
         imports the report and run-store modules there, off the critical path).
+    risk : RiskConfig, optional
+        Risk section (``atb.risk.config``); default: ``config["risk"]`` when present. Without
+        one, no risk rule runs and the simulation is freqtrade's.
 
     Returns
     -------
@@ -193,12 +198,20 @@ def run_backtest(
 
     Raises
     ------
+    ConfigError
+        Invalid risk section (checked before any data is loaded).
     DataError
         No pair has data in the requested range.
     StrategyError
         The strategy failed while computing signals.
     """
     t0 = time.perf_counter()
+    if risk is None and config.get("risk") is not None:
+        from atb.risk.config import load_risk_config
+
+        risk = load_risk_config(config["risk"], "config.risk")
+    if risk is not None:
+        risk.check_pairs(inputs.pairs)
     startup = int(getattr(strategy, "startup_candle_count", 0) or 0)
     from atb.backtest.callbacks import callback_flags
 
@@ -229,7 +242,7 @@ def run_backtest(
     split = int(np.ceil(len(pairs) * 0.7)) if (
         inputs.workers > 1 and not flags and len(pairs) >= 2 and fork_available()) else 0
     join = run_forked(lambda: prepare(pairs[:split])) if split else None
-    from atb.backtest.simulation import build_input, run_simulation, warm_up
+    from atb.backtest.simulation import build_input, warm_up
 
     warm_up()
     try:
@@ -258,24 +271,14 @@ def run_backtest(
     t2 = time.perf_counter()
     settings = SimulationSettings.from_config({**config, "timeframe": inputs.timeframe}, strategy)
     sim_in = build_input(frames, ticks, inputs.markets, inputs.timeframe)
-    if flags:
-        from atb.backtest.callbacks import CallbackAdapter, make_python_kernel
+    tf_ns = timeframe_to_seconds(inputs.timeframe) * 1_000_000_000
+    risk_arrays, regime = _risk_inputs(risk, inputs, candles, load_data, sim_in, settings, tf_ns)
+    out = _simulate(sim_in, settings, flags, strategy, trade_cls, risk_arrays)
+    risk_outcome = None
+    if risk is not None and risk_arrays is not None:
+        from atb.backtest.risk_run import decode_risk
 
-        state = np.full((len(sim_in.pairs), rec.TS_N), np.nan)
-        tags = list(sim_in.tags)
-        if trade_cls is None:
-            raise StrategyError("strategy callbacks need a Trade class (atb.strategy.trade.Trade)")
-        adapter = CallbackAdapter(strategy, sim_in.pairs, sim_in.arrays["date_ns"], tags, state,
-                                  trade_cls)
-        kernel = make_python_kernel(adapter.bindings())
-        ctx = getattr(trade_cls, "atb_trades_context", None)
-        if ctx is not None:
-            with ctx(adapter.open_trades):
-                out = run_simulation(sim_in, settings, kernel, flags, state, tags)
-        else:
-            out = run_simulation(sim_in, settings, kernel, flags, state, tags)
-    else:
-        out = run_simulation(sim_in, settings)
+        risk_outcome = decode_risk(risk_arrays, sim_in.pairs, sim_in.start_ns, tf_ns, risk, regime)
     t3 = time.perf_counter()
     trades = out.trades  # in closing order, as freqtrade lists them
     return BacktestResult(
@@ -296,6 +299,7 @@ def run_backtest(
         market_change=_market_change(candles),
         candles=candles if inputs.keep_candles else None,
         skipped_pairs=tuple(p for p in inputs.pairs if p not in frames),
+        risk=risk_outcome,
         timings={
             "load_data": load_s,
             "signals": t2 - t0 - load_s,
@@ -303,6 +307,43 @@ def run_backtest(
             "total": t3 - t0,
         },
     )
+
+
+def _risk_inputs(risk: Any, inputs: BacktestInputs, candles: Any, load_data: Any, sim_in: Any,
+                 settings: SimulationSettings, tf_ns: int) -> tuple[Any, Any]:
+    """Risk-engine kernel inputs and regime labels, or ``(None, None)`` without a risk section."""
+    if risk is None:
+        return None, None
+    from atb.backtest.risk_run import build_risk_arrays, regime_for_run
+
+    regime, scale = regime_for_run(risk, inputs, candles, load_data, sim_in.start_ns,
+                                   sim_in.end_ns, tf_ns)
+    arrays = build_risk_arrays(sim_in.pairs, sim_in.arrays, sim_in.start_ns, sim_in.end_ns, tf_ns,
+                               risk, settings.max_open_trades, scale)
+    return arrays, regime
+
+
+def _simulate(sim_in: Any, settings: SimulationSettings, flags: int, strategy: Any,
+              trade_cls: type | None, risk_arrays: Any) -> Any:
+    """Run the compiled kernel, or the Python slow path when the strategy has callbacks."""
+    from atb.backtest.simulation import run_simulation
+
+    if not flags:
+        return run_simulation(sim_in, settings, risk=risk_arrays)
+    from atb.backtest.callbacks import CallbackAdapter, make_python_kernel
+
+    state = np.full((len(sim_in.pairs), rec.TS_N), np.nan)
+    tags = list(sim_in.tags)
+    if trade_cls is None:
+        raise StrategyError("strategy callbacks need a Trade class (atb.strategy.trade.Trade)")
+    adapter = CallbackAdapter(strategy, sim_in.pairs, sim_in.arrays["date_ns"], tags, state,
+                              trade_cls)
+    kernel = make_python_kernel(adapter.bindings())
+    ctx = getattr(trade_cls, "atb_trades_context", None)
+    if ctx is not None:
+        with ctx(adapter.open_trades):
+            return run_simulation(sim_in, settings, kernel, flags, state, tags, risk_arrays)
+    return run_simulation(sim_in, settings, kernel, flags, state, tags, risk_arrays)
 
 
 def _to_dt(ts: Any) -> datetime:

@@ -156,6 +156,9 @@ def render_report(result: BacktestResult, metrics: dict[str, Any],
     console.print(_stats_table("EXIT REASON STATS", "Exit Reason", metrics["exit_reason_summary"],
                                stake))
     console.print(_summary_table(metrics, stake))
+    from atb.backtest.risk_report import render_risk_report
+
+    render_risk_report(result, console)
 
 
 def report_text(result: BacktestResult, metrics: dict[str, Any], width: int = 160) -> str:

@@ -71,6 +71,9 @@ class BacktestResult:
         Seconds spent per phase (``load_data``, ``indicators``, ``simulation``, ``total``).
     skipped_pairs : tuple of str
         Whitelisted pairs left out for lack of candles in the range (freqtrade skips them too).
+    risk : RiskOutcome or None
+        What the risk engine did (``atb.backtest.risk_run.RiskOutcome``); None without a risk
+        section.
     """
 
     strategy: str
@@ -89,3 +92,4 @@ class BacktestResult:
     candles: dict[str, pd.DataFrame] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     skipped_pairs: tuple[str, ...] = ()
+    risk: Any = None

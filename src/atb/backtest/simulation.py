@@ -142,6 +142,7 @@ def run_simulation(
     cb_flags: int = 0,
     state: np.ndarray | None = None,
     tags: Sequence[str] | None = None,
+    risk: Any = None,
 ) -> SimulationOutput:
     """Run the simulation kernel and decode its closed trades.
 
@@ -157,7 +158,11 @@ def run_simulation(
         Open-trade state matrix shared with callback adapters.
     tags : sequence of str, optional
         Tag table to decode with (the adapter's, which may have grown during the run).
+    risk : RiskArrays, optional
+        Risk-engine inputs and buffers (``atb.backtest.risk_run``); None runs without it.
     """
+    from atb.backtest.risk_run import disabled_risk_arrays
+
     a = sim_in.arrays
     n_pairs = len(sim_in.pairs)
     ts = state if state is not None else np.full((n_pairs, rec.TS_N), np.nan)
@@ -165,11 +170,13 @@ def run_simulation(
     roi_keys, roi_vals = settings.roi_arrays()
     tf_ns = timeframe_to_seconds(settings.timeframe) * 1_000_000_000
     fn = kernel or simulate_nb
+    ra = risk if risk is not None else disabled_risk_arrays(n_pairs)
     n, rejected = fn(
         a["date_ns"], a["open"], a["high"], a["low"], a["close"], a["enter_long"], a["exit_long"],
         a["enter_short"], a["exit_short"], a["enter_tag"], a["exit_tag"], a["tick_dec"],
         a["pair_start"], a["pair_len"], a["amount_dec"], a["pair_limits"], sim_in.start_ns,
         sim_in.end_ns, tf_ns, roi_keys, roi_vals, settings.params_vector(), cb_flags, ts, out,
+        *ra.kernel_args(),
     )
     trades = decode_trades(out[:n], sim_in.pairs, tags if tags is not None else sim_in.tags)
     return SimulationOutput(
@@ -193,6 +200,7 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
             reason = tags[tag_id]
         is_short = bool(o[rec.OUT_IS_SHORT] > 0.5)
         amount = float(o[rec.OUT_AMOUNT])
+        realized = float(o[rec.OUT_REALIZED])
         open_rate = float(o[rec.OUT_OPEN_RATE])
         close_rate = float(o[rec.OUT_CLOSE_RATE])
         lev = float(o[rec.OUT_LEVERAGE])
@@ -201,6 +209,14 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
             amount, open_rate, close_rate, fee_o, fee_c, is_short, lev,
             float(o[rec.OUT_ENTRY_ORDER_PRICE]),
         )
+        stake = exact_stake(amount, float(o[rec.OUT_ENTRY_ORDER_PRICE]), lev)
+        if realized != 0.0:
+            # partial exits (brackets): the trade is reported whole, as freqtrade does after
+            # adjust_trade_position exits: initial amount, all legs' profit on the initial stake
+            amount = float(o[rec.OUT_INITIAL_AMOUNT])
+            stake = exact_stake(amount, float(o[rec.OUT_ENTRY_ORDER_PRICE]), lev)
+            profit_abs = round(profit_abs + realized, 8)
+            profit_ratio = profit_abs / stake if stake > 0 else 0.0
         open_ns, close_ns = int(o[rec.OUT_OPEN_DATE]), int(o[rec.OUT_CLOSE_DATE])
         rows.append({
             "pair": pairs[int(o[rec.OUT_PAIR])],
@@ -214,7 +230,7 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
             "exit_reason": reason,
             "enter_tag": tags[int(o[rec.OUT_ENTER_TAG])],
             "is_short": is_short,
-            "stake_amount": exact_stake(amount, float(o[rec.OUT_ENTRY_ORDER_PRICE]), lev),
+            "stake_amount": stake,
             "fee_open": fee_o,
             "fee_close": fee_c,
             "trade_duration": (close_ns - open_ns) // 60_000_000_000,

@@ -37,12 +37,14 @@ from atb.backtest.kernels.records import (
     P_STOPLOSS,
     P_TRADABLE_RATIO,
     TS_AMOUNT,
+    TS_ATR,
     TS_ENTER_TAG,
     TS_ENTRY_OPEN,
     TS_ENTRY_ORDER_PRICE,
     TS_EXIT_OPEN,
     TS_FEE_CLOSE,
     TS_FEE_OPEN,
+    TS_INITIAL_AMOUNT,
     TS_IS_SHORT,
     TS_LEVERAGE,
     TS_LIQ_PRICE,
@@ -53,14 +55,36 @@ from atb.backtest.kernels.records import (
     TS_OPEN_RATE,
     TS_OPEN_ROW,
     TS_OPEN_VALUE,
+    TS_REALIZED,
     TS_SEQ,
     TS_STAKE,
     TS_TICK,
+    TS_TP_HIT,
     TS_TRAILING,
+)
+from atb.backtest.kernels.risk_nb import (
+    RI_APPROVED,
+    RI_ASSET,
+    RI_CORR,
+    RI_DRAWDOWN,
+    RI_EQUITY,
+    RI_N_OPEN,
+    RI_N_PROFITS,
+    RI_ORDERS,
+    RI_REDUCE_RULE,
+    RI_REGIME_SCALE,
+    RI_REQUESTED,
+    RI_SECTOR,
+    RI_STATE,
+    RI_TOTAL,
+    RI_VOL,
 )
 from atb.backtest.kernels.stops_nb import (
     adjust_stop_loss_nb,
 )
+from atb.risk.layout import R_ENABLED, R_STOP_ATR
+from atb.risk.rules import evaluate_entry, final_notional
+from atb.risk.sizing import propose_notional
 
 __all__: list[str] = []
 
@@ -128,11 +152,18 @@ def _validate_stake(stake: float, min_stake: float, max_allowed: float) -> float
 @njit(cache=True)
 def _try_enter(
     p, r, t_ns, is_short, ts, seq, o, h, lo, tick_dec, enter_tag, params, pair_limits,
-    amount_dec, closed_profit, tied_up, cb_flags,
+    amount_dec, closed_profit, tied_up, cb_flags, rp, rin, profits,
 ):
-    """Open a trade for pair ``p`` on row ``r`` if the wallet and callbacks allow it.
+    """Open a trade for pair ``p`` on row ``r`` if the wallet, callbacks and risk rules allow it.
 
-    Returns True when a trade (with its entry order) was created in ``ts[p]``.
+    With the risk engine on (``rp[R_ENABLED]``), the entry intent passes
+    :func:`atb.risk.rules.evaluate_entry` with the inputs in ``rin`` (filled by
+    ``risk_nb.entry_inputs``), is sized by :func:`atb.risk.sizing.propose_notional` and capped
+    by :func:`atb.risk.rules.final_notional`; ``rin`` receives the requested and approved
+    notional.
+
+    Returns 1 when a trade (with its entry order) was created in ``ts[p]``, 0 when not (wallet,
+    limits, callbacks), ``-rule`` when a risk rule denied it.
     """
     short_i = 1 if is_short else 0
     tag = enter_tag[r]
@@ -148,7 +179,7 @@ def _try_enter(
         price = round_tick_nb(price, tick_dec[r])
         price = max(price, lo) if is_short else min(price, h)
     if not (price > 0.0):
-        return False
+        return 0
     lev = 1.0
     if params[P_IS_FUTURES] > 0.5 and (cb_flags & CB_LEVERAGE):
         max_lev = pair_limits[p, 4]
@@ -156,17 +187,37 @@ def _try_enter(
         if math.isnan(lev) or lev < 1.0:
             lev = 1.0
         lev = min(lev, max_lev)
+    risk_on = rp[R_ENABLED] > 0.5
+    cap = math.inf
+    cap_rule = 0
+    stop_distance = abs(params[P_STOPLOSS]) / lev
+    atr_stop = risk_on and not math.isnan(rp[R_STOP_ATR]) and rin[RI_VOL] > 0.0
+    if risk_on:
+        if atr_stop:
+            stop_distance = rp[R_STOP_ATR] * rin[RI_VOL]
+        deny, cap, cap_rule = evaluate_entry(
+            int(rin[RI_STATE]), rin[RI_EQUITY], int(rin[RI_N_OPEN]), rin[RI_ASSET], rin[RI_SECTOR],
+            rin[RI_TOTAL], stop_distance, rin[RI_VOL], rin[RI_CORR], int(rin[RI_ORDERS]), rp,
+        )
+        if deny != 0:
+            return -deny
     available = _wallet_available(params, closed_profit, tied_up)
     stake = params[P_STAKE_AMOUNT]
     if math.isnan(stake):  # "unlimited"
         mot = params[P_MAX_OPEN_TRADES]
         if mot <= 0.0 or math.isinf(mot):
-            return False
+            return 0
         stake = min((available + tied_up) / mot, available)
     elif available < stake:
-        return False
+        return 0
     if not (stake > 0.0):
-        return False
+        return 0
+    if risk_on:
+        proposed = propose_notional(
+            stake * lev, rin[RI_EQUITY], stop_distance, rin[RI_VOL], rin[RI_DRAWDOWN], profits,
+            int(rin[RI_N_PROFITS]), rin[RI_REGIME_SCALE], rp,
+        )
+        stake = min(proposed / lev, available)
     # freqtrade sizes the stoploss reserve of the minimum stake with a fixed -5 % stop
     min_stake = _min_stake(
         price, pair_limits[p, 0], pair_limits[p, 1], -0.05, params[P_AMOUNT_RESERVE], lev
@@ -178,13 +229,21 @@ def _try_enter(
         )
     stake = _validate_stake(stake, min_stake, min(max_stake, available))
     if stake <= 0.0:
-        return False
+        return 0
+    if risk_on:
+        rin[RI_REQUESTED] = stake * lev
+        notional, deny, reduce_rule = final_notional(stake * lev, cap, cap_rule, min_stake * lev, rp)
+        if deny != 0:
+            return -deny
+        stake = notional / lev
+        rin[RI_APPROVED] = notional
+        rin[RI_REDUCE_RULE] = reduce_rule
     amount = truncate_tick_nb(stake / price * lev, amount_dec[p])
     if not (amount > 0.0):
-        return False
+        return 0
     if cb_flags & CB_CONFIRM_ENTRY:
         if not cb_confirm_entry(p, r, t_ns, amount, price, short_i, tag):
-            return False
+            return 0
     st = ts[p]
     for k in range(TS_N):
         st[k] = math.nan
@@ -218,5 +277,12 @@ def _try_enter(
             liq = price * (1.0 - 1.0 / lev + mmr)
             liq = liq + params[P_LIQUIDATION_BUFFER] * (price - liq)
         st[TS_LIQ_PRICE] = liq
-    adjust_stop_loss_nb(st, price, params[P_STOPLOSS], True)
-    return True
+    st[TS_INITIAL_AMOUNT] = amount
+    st[TS_REALIZED] = 0.0
+    st[TS_TP_HIT] = 0.0
+    st[TS_ATR] = rin[RI_VOL] * price if risk_on else math.nan
+    if atr_stop:
+        adjust_stop_loss_nb(st, price, stop_distance * lev, True)
+    else:
+        adjust_stop_loss_nb(st, price, params[P_STOPLOSS], True)
+    return 1

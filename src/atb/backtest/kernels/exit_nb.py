@@ -40,6 +40,7 @@ from atb.backtest.kernels.records import (
     OUT_EXIT_TAG,
     OUT_FEE_CLOSE,
     OUT_FEE_OPEN,
+    OUT_INITIAL_AMOUNT,
     OUT_IS_SHORT,
     OUT_LEVERAGE,
     OUT_MAX_RATE,
@@ -48,7 +49,9 @@ from atb.backtest.kernels.records import (
     OUT_OPEN_RATE,
     OUT_OPEN_ROW,
     OUT_PAIR,
+    OUT_PARTIAL_EXITS,
     OUT_PROFIT_ABS,
+    OUT_REALIZED,
     OUT_STAKE,
     P_EXIT_LIMIT,
     P_EXIT_PROFIT_OFFSET,
@@ -73,6 +76,7 @@ from atb.backtest.kernels.records import (
     TS_EXIT_TAG,
     TS_FEE_CLOSE,
     TS_FEE_OPEN,
+    TS_INITIAL_AMOUNT,
     TS_IS_SHORT,
     TS_LEVERAGE,
     TS_LIQ_PRICE,
@@ -82,9 +86,11 @@ from atb.backtest.kernels.records import (
     TS_OPEN_RATE,
     TS_OPEN_ROW,
     TS_OPEN_VALUE,
+    TS_REALIZED,
     TS_STAKE,
     TS_STOP,
     TS_TICK,
+    TS_TP_HIT,
     TS_TRAILING,
 )
 from atb.backtest.kernels.stops_nb import (
@@ -258,5 +264,8 @@ def _close_trade(st, p, r, t_ns, price, out, n_out):
     row[OUT_OPEN_DATE] = st[TS_OPEN_DATE]
     row[OUT_CLOSE_DATE] = t_ns
     row[OUT_ENTRY_ORDER_PRICE] = st[TS_ENTRY_ORDER_PRICE]
+    row[OUT_INITIAL_AMOUNT] = st[TS_INITIAL_AMOUNT]
+    row[OUT_REALIZED] = st[TS_REALIZED]
+    row[OUT_PARTIAL_EXITS] = st[TS_TP_HIT] if st[TS_REALIZED] != 0.0 else 0.0
     st[TS_OPEN_ROW] = math.nan  # the slot no longer holds an open trade
     return profit

@@ -17,6 +17,8 @@ EXIT_SIGNAL = 4
 EXIT_FORCE = 5
 EXIT_CUSTOM = 6
 EXIT_LIQUIDATION = 7
+EXIT_EMERGENCY = 8
+EXIT_TAKE_PROFIT = 9
 
 #: Code -> freqtrade exit reason string.
 EXIT_REASON_NAMES: dict[int, str] = {
@@ -27,6 +29,8 @@ EXIT_REASON_NAMES: dict[int, str] = {
     EXIT_FORCE: "force_exit",
     EXIT_CUSTOM: "custom_exit",
     EXIT_LIQUIDATION: "liquidation",
+    EXIT_EMERGENCY: "emergency_exit",
+    EXIT_TAKE_PROFIT: "take_profit",
 }
 
 # --- columns of the per-pair open-trade state matrix ``ts`` (float64, shape (n_pairs, TS_N)) ---
@@ -60,7 +64,11 @@ TS_N = 26
 
 TS_EXIT_DATE = 26  # UTC ns when the open exit order was placed
 TS_ENTRY_ORDER_PRICE = 27  # price of the entry order (the raw open for entries at the open)
-TS_N = 28
+TS_ATR = 28  # ATR of the signal candle at entry, quote currency (risk engine; nan = off)
+TS_TP_HIT = 29  # take-profit levels already filled (brackets)
+TS_INITIAL_AMOUNT = 30  # amount at entry, before partial exits
+TS_REALIZED = 31  # profit of partial exits, quote currency
+TS_N = 32
 
 # --- columns of the closed-trade output matrix (float64, shape (capacity, OUT_N)) ----------
 OUT_PAIR = 0
@@ -83,7 +91,10 @@ OUT_PROFIT_ABS = 16
 OUT_OPEN_DATE = 17
 OUT_CLOSE_DATE = 18
 OUT_ENTRY_ORDER_PRICE = 19
-OUT_N = 20
+OUT_INITIAL_AMOUNT = 20  # amount at entry (differs from OUT_AMOUNT after partial exits)
+OUT_REALIZED = 21  # profit of partial exits, quote currency
+OUT_PARTIAL_EXITS = 22
+OUT_N = 23
 
 # --- indices into the scalar parameter vector ``params`` (float64) --------------------------
 P_STOPLOSS = 0  # negative ratio, e.g. -0.10

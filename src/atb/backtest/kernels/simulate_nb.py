@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
+from atb.backtest.kernels.brackets_nb import take_profits
 from atb.backtest.kernels.callbacks_nb import (
     cb_check_entry_timeout,
     cb_check_exit_timeout,
@@ -27,7 +28,9 @@ from atb.backtest.kernels.exit_nb import _close_trade, _exit_decision, _place_ex
 from atb.backtest.kernels.records import (
     CB_ENTRY_TIMEOUT,
     CB_EXIT_TIMEOUT,
+    EXIT_EMERGENCY,
     EXIT_FORCE,
+    EXIT_TAKE_PROFIT,
     P_CAN_SHORT,
     P_ENTRY_TIMEOUT_NS,
     P_EXIT_TIMEOUT_NS,
@@ -43,12 +46,31 @@ from atb.backtest.kernels.records import (
     TS_EXIT_PRICE,
     TS_EXIT_REASON,
     TS_EXIT_TAG,
+    TS_INITIAL_AMOUNT,
     TS_IS_SHORT,
+    TS_LEVERAGE,
     TS_OPEN_DATE,
     TS_OPEN_RATE,
     TS_OPEN_ROW,
+    TS_REALIZED,
     TS_STAKE,
 )
+from atb.backtest.kernels.risk_nb import (
+    KIND_DENIED,
+    KIND_REDUCED,
+    RI_APPROVED,
+    RI_EQUITY,
+    RI_N,
+    RI_REDUCE_RULE,
+    RI_REQUESTED,
+    RS_FLATTEN,
+    end_of_candle,
+    entry_inputs,
+    log_event,
+    record_order,
+    record_profit,
+)
+from atb.risk.layout import R_ENABLED
 
 __all__ = ["simulate_nb"]
 
@@ -60,6 +82,8 @@ def simulate_nb(
     date_ns, open_, high, low, close, enter_long, exit_long, enter_short, exit_short,
     enter_tag, exit_tag, tick_dec, pair_start, pair_len, amount_dec, pair_limits,
     start_ns, end_ns, tf_ns, roi_keys, roi_vals, params, cb_flags, ts, out,
+    rp, grid_close, grid_ret, vol_row, asset_id, sector_id, regime_scale, rstate, order_times,
+    profits, risk_log, equity_out, state_out,
 ):
     """Simulate all pairs over ``start + tf .. end`` and record closed trades.
 
@@ -93,6 +117,23 @@ def simulate_nb(
         Scratch open-trade state (one trade per pair; position stacking is off).
     out : float64[capacity, OUT_N]
         Closed trades are written here.
+    rp : float64[R_N]
+        Risk parameters (:mod:`atb.risk.layout`); ``rp[R_ENABLED] == 0`` runs without the risk
+        engine (freqtrade semantics, every other risk array may then be a 1-element dummy).
+    grid_close, grid_ret : float64[n_pairs, n_grid]
+        Close (forward-filled) and log return per pair on the time grid ``start + k * tf``.
+    vol_row : float64[n_rows]
+        ATR / close of each row's signal candle (the previous candle).
+    asset_id, sector_id : int64[n_pairs]
+        Base-asset id and sector id (-1 = none) per pair.
+    regime_scale : float64[n_grid]
+        Stake multiplier from the regime at each grid row (1.0 = none).
+    rstate, order_times, profits : float64 arrays
+        Risk-engine state (``risk_nb.RS_*``), entry-order time ring, closed-trade profit ring.
+    risk_log : float64[m, LOG_N]
+        Denials, reductions, state changes and flattens (``risk_nb.LOG_*``).
+    equity_out, state_out : float64[n_grid]
+        Mark-to-market equity and trading state at each candle close.
 
     Returns
     -------
@@ -122,9 +163,17 @@ def simulate_nb(
     n_out = 0
     rejected = 0
     seq = 0
+    risk_on = rp[R_ENABLED] > 0.5
+    rin = np.zeros(RI_N)
+    flat = np.zeros(n_pairs, dtype=np.bool_)  # pairs with an emergency exit pending
     t = start_ns + tf_ns
     while t <= end_ns:
         is_last = t == end_ns
+        k_grid = (t - start_ns) // tf_ns
+        if risk_on and rstate[RS_FLATTEN] > 0.5:
+            rstate[RS_FLATTEN] = 0.0
+            for k in range(n_open):
+                flat[open_order[k]] = True
         # visiting order: pairs with open trades (by opening), then the rest (whitelist order)
         nv = 0
         for k in range(n_open):
@@ -189,16 +238,53 @@ def simulate_nb(
                             timed = cb_check_exit_timeout(p, r, t)
                         if timed:
                             st[TS_EXIT_OPEN] = 0.0
+                # 1b. emergency flatten ordered by the risk engine: exit at this candle's open
+                if flat[p]:
+                    flat[p] = False
+                    if has_trade[p]:
+                        if st[TS_ENTRY_OPEN] > 0.5:
+                            has_trade[p] = False
+                            st[TS_OPEN_ROW] = math.nan
+                        else:
+                            _place_exit_order(st, o, t)
+                            st[TS_EXIT_REASON] = EXIT_EMERGENCY
+                            st[TS_EXIT_TAG] = 0
+                            price = min(max(st[TS_EXIT_PRICE], lo), h)
+                            pr = _close_trade(st, p, r, t, price, out, n_out)
+                            closed_profit += pr
+                            record_profit(profits, rstate, _trade_ratio(st, pr))
+                            n_out += 1
+                        tied_up -= st[TS_STAKE]
+                        has_trade[p] = False
+                        n_open = _remove(open_order, n_open, p)
+                        break
                 # 2. entry
                 if not has_trade[p] and not is_last:
                     if direction != 0:
                         if n_open < max_open:
+                            if risk_on:
+                                entry_inputs(
+                                    rin, p, k_grid, ts, open_order, n_open, grid_close, grid_ret,
+                                    vol_row[r], asset_id, sector_id, closed_profit, rstate,
+                                    order_times, profits.shape[0], t, regime_scale[k_grid - 1],
+                                    params, rp,
+                                )
                             ok = _try_enter(
                                 p, r, t, direction < 0, ts, seq, o, h, lo, tick_dec, enter_tag,
                                 params,
                                 pair_limits, amount_dec, closed_profit, tied_up, cb_flags,
+                                rp, rin, profits,
                             )
-                            if ok:
+                            if ok < 0:
+                                log_event(risk_log, rstate, t, p, -ok, KIND_DENIED, rin[RI_EQUITY],
+                                          rin[RI_REQUESTED], 0.0)
+                            if ok == 1:
+                                if risk_on:
+                                    record_order(order_times, rstate, t)
+                                    if rin[RI_REDUCE_RULE] > 0:
+                                        log_event(risk_log, rstate, t, p, rin[RI_REDUCE_RULE],
+                                                  KIND_REDUCED, rin[RI_EQUITY], rin[RI_REQUESTED],
+                                                  rin[RI_APPROVED])
                                 seq += 1
                                 has_trade[p] = True
                                 tied_up += st[TS_STAKE]
@@ -214,6 +300,24 @@ def simulate_nb(
                         st[TS_ENTRY_OPEN] = 0.0
                     else:
                         break
+                # 3b. take-profit brackets (partial exits)
+                if risk_on:
+                    realized, released, tp_price = take_profits(st, o, h, lo, amount_dec[p], params, rp)
+                    closed_profit += realized
+                    tied_up -= released
+                    if not math.isnan(tp_price):
+                        _place_exit_order(st, tp_price, t)
+                        st[TS_EXIT_REASON] = EXIT_TAKE_PROFIT
+                        st[TS_EXIT_TAG] = 0
+                        price = min(max(st[TS_EXIT_PRICE], lo), h)
+                        pr = _close_trade(st, p, r, t, price, out, n_out)
+                        closed_profit += pr
+                        record_profit(profits, rstate, _trade_ratio(st, pr))
+                        n_out += 1
+                        tied_up -= st[TS_STAKE]
+                        has_trade[p] = False
+                        n_open = _remove(open_order, n_open, p)
+                        break
                 # 4. exit decision
                 short = st[TS_IS_SHORT] > 0.5
                 enter_sig = (enter_short[r] == 1) if short else (enter_long[r] == 1)
@@ -224,7 +328,10 @@ def simulate_nb(
                 )
                 # 5. exit order fill
                 if st[TS_EXIT_OPEN] > 0.5 and lo <= st[TS_EXIT_PRICE] <= h:
-                    closed_profit += _close_trade(st, p, r, t, st[TS_EXIT_PRICE], out, n_out)
+                    pr = _close_trade(st, p, r, t, st[TS_EXIT_PRICE], out, n_out)
+                    closed_profit += pr
+                    if risk_on:
+                        record_profit(profits, rstate, _trade_ratio(st, pr))
                     n_out += 1
                     tied_up -= st[TS_STAKE]
                     has_trade[p] = False
@@ -233,6 +340,9 @@ def simulate_nb(
                     break
                 if (-1 if had_short else 1) == direction:
                     break
+        if risk_on:
+            end_of_candle(rstate, ts, open_order, n_open, grid_close, k_grid, t + tf_ns,
+                          closed_profit, params, rp, risk_log, equity_out, state_out)
         t += tf_ns
     # trades still open at the end: force exit at each pair's last candle open, pairs in the
     # order they were first processed (freqtrade iterates its per-pair dict in that order)
@@ -251,6 +361,15 @@ def simulate_nb(
         # else: the rounded force-exit price lies outside the last candle; freqtrade leaves the
         # trade open and it does not appear in the results
     return n_out, rejected
+
+
+@njit(cache=True)
+def _trade_ratio(st, final_profit):
+    """Whole-trade profit ratio (partial legs included) of a just-closed trade, on its stake."""
+    stake = st[TS_INITIAL_AMOUNT] * st[TS_OPEN_RATE] / st[TS_LEVERAGE]
+    if not (stake > 0.0):
+        return 0.0
+    return (final_profit + st[TS_REALIZED]) / stake
 
 
 @njit(cache=True)

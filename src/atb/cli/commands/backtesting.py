@@ -90,6 +90,7 @@ def run_backtesting(
     overrides: dict[str, Any],
     data_format: str | None = None,
     days: int | None = None,
+    risk_config: Path | None = None,
 ) -> None:
     """Run one backtest end to end (see the module docstring)."""
     from atb.backtest.engine import BacktestInputs, run_backtest, whitelist_from_config
@@ -116,6 +117,7 @@ def run_backtesting(
         inactive = [p for p in whitelist if p in markets and not markets[p].active]
         whitelist = [p for p in whitelist if p not in inactive]
     config["fee"] = _resolve_fee(config, markets, whitelist)
+    risk = _load_risk(risk_config, config, whitelist)
     strategy = load_strategy(strategy_name, config, strategy_path)
     tf = timeframe or config.get("timeframe") or strategy.timeframe
     timeframe_to_seconds(tf)  # validates
@@ -137,9 +139,22 @@ def run_backtesting(
     result = run_backtest(
         config, strategy, inputs, load_data=load_data, trade_cls=Trade,
         strategy_source_hash=strategy_source_hash(strategy),
-        preload=lambda: _preload_outputs(store),
+        preload=lambda: _preload_outputs(store), risk=risk,
     )
     _report_and_store(result, export_trades, export_html, db_url, user_data_dir, store)
+
+
+def _load_risk(path: Path | None, config: dict[str, Any], whitelist: list[str]) -> Any:
+    """The risk section from ``--risk-config`` (wins) or the config's ``risk`` key, validated
+    against the whitelist before anything runs; also written back into ``config``."""
+    if path is None and config.get("risk") is None:
+        return None
+    from atb.risk.config import load_risk_config
+
+    risk = load_risk_config(path) if path is not None else load_risk_config(config["risk"], "config.risk")
+    risk.check_pairs(whitelist, str(path) if path is not None else "config.risk")
+    config["risk"] = risk.model_dump(mode="json")
+    return risk
 
 
 def _resolve_datadir(datadir: Path | None, config: dict[str, Any], user_data_dir: Path) -> Path:
@@ -249,6 +264,7 @@ _OPT_MOT = typer.Option(None, "--max-open-trades", help="-1 for unlimited")
 _OPT_STAKE = typer.Option(None, "--stake-amount", help="Stake per trade or 'unlimited'")
 _OPT_WALLET = typer.Option(None, "--dry-run-wallet", "--starting-balance")
 _OPT_FORMAT = typer.Option(None, "--data-format-ohlcv", help="feather, parquet, json, jsongz")
+_OPT_RISK = typer.Option(None, "--risk-config", help="Risk engine section (JSON); see atb.risk.config")
 
 
 def register(app: typer.Typer) -> None:
@@ -275,6 +291,7 @@ def register(app: typer.Typer) -> None:
         dry_run_wallet: float | None = _OPT_WALLET,
         data_format: str | None = _OPT_FORMAT,
         cache: str = typer.Option("none", "--cache", help="Accepted for freqtrade compatibility"),
+        risk_config: Path | None = _OPT_RISK,
     ) -> None:
         """Backtest a freqtrade strategy file with freqtrade's semantics (trade for trade)."""
         run_backtesting(
@@ -283,7 +300,7 @@ def register(app: typer.Typer) -> None:
             markets_path=markets, export_trades=export_trades, export_html=export_html,
             db_url=db_url, user_data_dir=user_data_dir, store=not no_store,
             overrides=_overrides(fee, max_open_trades, stake_amount, dry_run_wallet),
-            data_format=data_format,
+            data_format=data_format, risk_config=risk_config,
         )
 
     @app.command("backtest")
@@ -306,6 +323,7 @@ def register(app: typer.Typer) -> None:
         max_open_trades: int | None = _OPT_MOT,
         stake_amount: str | None = _OPT_STAKE,
         dry_run_wallet: float | None = _OPT_WALLET,
+        risk_config: Path | None = _OPT_RISK,
     ) -> None:
         """Short form: ``atb backtest STRATEGY --pairs BTC/USDT ETH/USDT --timeframe 1h --days 90``.
 
@@ -319,5 +337,5 @@ def register(app: typer.Typer) -> None:
             markets_path=markets, export_trades=export_trades, export_html=export_html,
             db_url=db_url, user_data_dir=user_data_dir, store=not no_store,
             overrides=_overrides(fee, max_open_trades, stake_amount, dry_run_wallet),
-            days=days,
+            days=days, risk_config=risk_config,
         )
