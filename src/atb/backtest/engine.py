@@ -319,7 +319,8 @@ def _risk_inputs(risk: Any, inputs: BacktestInputs, candles: Any, load_data: Any
     regime, scale = regime_for_run(risk, inputs, candles, load_data, sim_in.start_ns,
                                    sim_in.end_ns, tf_ns)
     arrays = build_risk_arrays(sim_in.pairs, sim_in.arrays, sim_in.start_ns, sim_in.end_ns, tf_ns,
-                               risk, settings.max_open_trades, scale)
+                               risk, settings.max_open_trades, scale,
+                               float(settings.params_vector()[rec.P_STARTING_BALANCE]))
     return arrays, regime
 
 

@@ -8,7 +8,6 @@ regime stake multiplier; and turns the kernel's risk log, equity and state serie
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ import talib
 from atb.backtest.kernels import risk_nb as K
 from atb.risk import layout as L
 from atb.risk.config import RiskConfig
+from atb.risk.rules import new_rstate
 
 __all__ = ["RiskArrays", "RiskOutcome", "build_risk_arrays", "decode_risk", "disabled_risk_arrays"]
 
@@ -49,14 +49,6 @@ class RiskArrays:
                 self.risk_log, self.equity_out, self.state_out)
 
 
-def _new_rstate() -> np.ndarray:
-    rs = np.zeros(K.RS_N)
-    rs[K.RS_DAY] = math.nan
-    rs[K.RS_HALTED_AT] = -1.0
-    rs[K.RS_PEAK] = 0.0
-    return rs
-
-
 def disabled_risk_arrays(n_pairs: int) -> RiskArrays:
     """1-element dummies: the kernel runs with freqtrade semantics only."""
     rp = np.zeros(L.R_N)
@@ -65,7 +57,7 @@ def disabled_risk_arrays(n_pairs: int) -> RiskArrays:
         rp=rp, grid_close=np.zeros((max(n_pairs, 1), 1)), grid_ret=np.zeros((max(n_pairs, 1), 1)),
         vol_row=one, asset_id=np.zeros(max(n_pairs, 1), np.int64),
         sector_id=np.full(max(n_pairs, 1), -1, np.int64), regime_scale=np.ones(1),
-        rstate=_new_rstate(), order_times=np.zeros(1), profits=np.zeros(1),
+        rstate=new_rstate(0.0), order_times=np.zeros(1), profits=np.zeros(1),
         risk_log=np.zeros((1, K.LOG_N)), equity_out=np.zeros(1), state_out=np.zeros(1),
     )
 
@@ -84,6 +76,7 @@ def build_risk_arrays(
     config: RiskConfig,
     max_open_trades: float,
     regime_scale: np.ndarray | None = None,
+    starting_balance: float = 0.0,
 ) -> RiskArrays:
     """Kernel risk inputs for one run.
 
@@ -100,6 +93,8 @@ def build_risk_arrays(
         freqtrade's limit (default for ``max_open_positions``).
     regime_scale : float64[n_grid], optional
         Stake multiplier per grid row (regime); 1.0 when omitted.
+    starting_balance : float
+        Initial equity (peak and first day start), quote currency.
     """
     n_pairs = len(pairs)
     n_grid = int((end_ns - start_ns) // tf_ns) + 1
@@ -134,7 +129,8 @@ def build_risk_arrays(
         rp=config.to_vector(max_open_trades), grid_close=grid_close, grid_ret=grid_ret,
         vol_row=vol_row, asset_id=asset_id, sector_id=sector_id,
         regime_scale=np.asarray(regime_scale, dtype=np.float64),
-        rstate=_new_rstate(), order_times=np.zeros(max(config.max_orders_per_window or 1, 1) + 1),
+        rstate=new_rstate(starting_balance),
+        order_times=np.zeros(max(config.max_orders_per_window or 1, 1) + 1),
         profits=np.zeros(config.sizing.kelly_window),
         risk_log=np.zeros((n_signals + 2 * n_grid + 8, K.LOG_N)),
         equity_out=np.full(n_grid, np.nan), state_out=np.zeros(n_grid),
@@ -199,7 +195,7 @@ _KINDS = {K.KIND_DENIED: "denied", K.KIND_REDUCED: "reduced", K.KIND_STATE: "sta
 def decode_risk(ra: RiskArrays, pairs: Sequence[str], start_ns: int, tf_ns: int,
                 config: RiskConfig, regime: pd.Series | None = None) -> RiskOutcome:
     """Turn the kernel's risk buffers into a :class:`RiskOutcome`."""
-    n = int(ra.rstate[K.RS_N_LOG])
+    n = int(ra.rstate[L.RS_N_LOG])
     log = ra.risk_log[:n]
     events = pd.DataFrame({
         "date": pd.to_datetime(log[:, K.LOG_T].astype(np.int64), utc=True),

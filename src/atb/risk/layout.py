@@ -106,3 +106,17 @@ R_TP_FRACTION_0 = 35  # ... and the fraction of the initial amount each closes
 R_TRAIL_AFTER_TP = 39  # 1.0: stop moves to break-even after TP1, to TP(k-1) after TP(k)
 R_N = 40
 TP_MAX = 4
+
+# --- risk-engine state vector ``rstate`` (float64[RS_N]), shared by kernel and live engine ----
+RS_STATE = 0
+RS_RULE = 1
+RS_PEAK = 2
+RS_DAY = 3  # UTC day number of the last mark (nan before the first)
+RS_DAY_START = 4  # equity at the last mark of the previous UTC day
+RS_HALTED_AT = 5  # UTC ns of the last transition to HALTED
+RS_EQUITY = 6  # equity at the last mark
+RS_N_LOG = 7  # kernel: records in the risk log
+RS_N_ORDERS = 8  # entry orders recorded in the order-time ring
+RS_N_PROFITS = 9  # closed trades recorded in the profit ring
+RS_FLATTEN = 10  # kernel: 1.0 while an emergency flatten is pending
+RS_N = 11

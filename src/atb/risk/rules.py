@@ -35,6 +35,14 @@ from atb.risk.layout import (
     R_MIN_NOTIONAL,
     R_REDUCE_AT_DRAWDOWN,
     R_VOLATILITY_THRESHOLD,
+    RS_DAY,
+    RS_DAY_START,
+    RS_EQUITY,
+    RS_HALTED_AT,
+    RS_N,
+    RS_PEAK,
+    RS_RULE,
+    RS_STATE,
     RULE_ASSET_EXPOSURE,
     RULE_CORRELATION,
     RULE_DAILY_LOSS,
@@ -64,7 +72,9 @@ __all__ = [
     "final_notional",
     "orders_in_window",
     "pearson_corr",
+    "new_rstate",
     "position_risk_cap",
+    "step_trading_state",
     "update_trading_state",
 ]
 
@@ -301,3 +311,65 @@ def orders_in_window(times: np.ndarray, n: int, now_ns: int, window_ns: float) -
         if times[i] > now_ns - window_ns and times[i] <= now_ns:
             k += 1
     return k
+
+
+_DAY_NS = 86_400_000_000_000
+
+
+def new_rstate(starting_equity: float) -> np.ndarray:
+    """A fresh risk-engine state vector (ACTIVE, peak and day start at ``starting_equity``)."""
+    rs = np.zeros(RS_N)
+    rs[RS_DAY] = math.nan
+    rs[RS_HALTED_AT] = -1.0
+    rs[RS_PEAK] = starting_equity
+    rs[RS_DAY_START] = starting_equity
+    rs[RS_EQUITY] = starting_equity
+    return rs
+
+
+@njit(cache=True)
+def step_trading_state(rstate: np.ndarray, equity: float, t_ns: int, rp: np.ndarray) -> tuple[bool, bool]:
+    """Mark the account at ``equity`` (time ``t_ns``, UTC ns) and step the state machine.
+
+    Book-keeping around :func:`update_trading_state`, shared by the kernel (at every candle
+    close) and the live engine (at every mark): a new UTC day takes the previous mark's equity
+    as its start and ends a daily-loss REDUCING state; the peak follows the equity; when a
+    HALTED cool-down ends the peak restarts at the current equity.
+
+    Returns
+    -------
+    (changed, flatten) : (bool, bool)
+        Whether the state or its rule changed (``rstate[RS_STATE]``/``[RS_RULE]`` hold the new
+        ones) and whether open positions must be flattened now.
+    """
+    first_state = int(rstate[RS_STATE])
+    first_rule = int(rstate[RS_RULE])
+    day = t_ns // _DAY_NS
+    if math.isnan(rstate[RS_DAY]):
+        rstate[RS_DAY] = day
+    elif day != rstate[RS_DAY]:
+        rstate[RS_DAY] = day
+        rstate[RS_DAY_START] = rstate[RS_EQUITY]
+        if rstate[RS_RULE] == RULE_DAILY_LOSS:
+            rstate[RS_STATE] = STATE_ACTIVE
+            rstate[RS_RULE] = RULE_NONE
+    if (rstate[RS_STATE] == STATE_HALTED and rstate[RS_RULE] == RULE_MAX_DRAWDOWN
+            and t_ns - rstate[RS_HALTED_AT] >= rp[R_HALT_COOLDOWN_NS]):
+        # the halt's cool-down ended: the drawdown limit applies from the current equity
+        rstate[RS_STATE] = STATE_ACTIVE
+        rstate[RS_RULE] = RULE_NONE
+        rstate[RS_PEAK] = equity
+    old_state = int(rstate[RS_STATE])
+    peak = max(rstate[RS_PEAK], equity)
+    new_state, rule, flatten = update_trading_state(
+        old_state, equity, peak, rstate[RS_DAY_START], t_ns, int(rstate[RS_HALTED_AT]),
+        int(rstate[RS_RULE]), rp,
+    )
+    if new_state == STATE_HALTED and old_state != STATE_HALTED:
+        rstate[RS_HALTED_AT] = t_ns
+    rstate[RS_PEAK] = peak
+    rstate[RS_EQUITY] = equity
+    changed = new_state != first_state or rule != first_rule
+    rstate[RS_STATE] = new_state
+    rstate[RS_RULE] = rule
+    return changed, flatten

@@ -43,3 +43,18 @@ def run(frames, st, decimals=2, markets=None):
     ticks = {p: np.full(len(df), decimals, dtype=np.int64) for p, df in frames.items()}
     sim_in = build_input(frames, ticks, markets or {p: MarketInfo() for p in frames}, st.timeframe)
     return run_simulation(sim_in, st)
+
+
+def run_risk(frames, st, risk, decimals=2, markets=None):
+    """Like :func:`run`, with the risk engine on; returns (SimulationOutput, RiskOutcome)."""
+    from atb.backtest.risk_run import build_risk_arrays, decode_risk
+    from atb.risk.config import load_risk_config
+
+    cfg = load_risk_config(risk)
+    ticks = {p: np.full(len(df), decimals, dtype=np.int64) for p, df in frames.items()}
+    sim_in = build_input(frames, ticks, markets or {p: MarketInfo() for p in frames}, st.timeframe)
+    tf_ns = int(pd.Timedelta(st.timeframe).value)
+    ra = build_risk_arrays(sim_in.pairs, sim_in.arrays, sim_in.start_ns, sim_in.end_ns, tf_ns, cfg,
+                           st.max_open_trades, None, st.starting_balance)
+    out = run_simulation(sim_in, st, risk=ra)
+    return out, decode_risk(ra, sim_in.pairs, sim_in.start_ns, tf_ns, cfg)

@@ -5,7 +5,8 @@ currency). Level ``k`` sits ``tp_atr[k] * ATR`` beyond the entry price and close
 ``tp_fraction[k]`` of the *initial* amount, like a freqtrade ``adjust_trade_position`` call
 returning a negative stake: the trade stays open with a smaller amount, the leg's profit is
 realised into the wallet. After level ``k`` fills the stop moves to break-even (``k = 0``) or to
-level ``k - 1`` (``trail_after_tp``). A level whose fractions complete the position closes the
+level ``k - 1`` (``trail_after_tp``), from the next candle on (the order of prices inside the
+fill candle is unknown). A level whose fractions complete the position closes the
 trade with exit reason ``take_profit``.
 
 Fill rule: a resting limit order fills at its price, or at the candle's open when the open is
@@ -28,6 +29,7 @@ from atb.backtest.kernels.records import (
     TS_IS_SHORT,
     TS_OPEN_RATE,
     TS_OPEN_VALUE,
+    TS_PENDING_STOP,
     TS_REALIZED,
     TS_STAKE,
     TS_STOP,
@@ -52,6 +54,13 @@ def take_profits(st, o, h, lo, amount_dec, params, rp):
     if n_levels == 0 or not (atr > 0.0):
         return 0.0, 0.0, math.nan
     short = st[TS_IS_SHORT] > 0.5
+    pending = st[TS_PENDING_STOP]
+    if not math.isnan(pending):
+        st[TS_PENDING_STOP] = math.nan
+        if math.isnan(st[TS_STOP]) or (short and pending < st[TS_STOP]) or (
+                not short and pending > st[TS_STOP]):
+            st[TS_STOP] = pending
+            st[TS_TRAILING] = 1.0
     stop = st[TS_STOP]
     if not math.isnan(stop) and ((short and h >= stop) or (not short and lo <= stop)):
         return 0.0, 0.0, math.nan
@@ -96,8 +105,5 @@ def take_profits(st, o, h, lo, amount_dec, params, rp):
             else:
                 d0 = rp[R_TP_ATR_0 + k - 1] * atr
                 new_stop = entry - d0 if short else entry + d0
-            if math.isnan(st[TS_STOP]) or (short and new_stop < st[TS_STOP]) or (
-                    not short and new_stop > st[TS_STOP]):
-                st[TS_STOP] = new_stop
-                st[TS_TRAILING] = 1.0
+            st[TS_PENDING_STOP] = new_stop  # effective from the next candle
     return realized, released, math.nan

@@ -55,6 +55,7 @@ from atb.backtest.kernels.records import (
     TS_OPEN_RATE,
     TS_OPEN_ROW,
     TS_OPEN_VALUE,
+    TS_PENDING_STOP,
     TS_REALIZED,
     TS_SEQ,
     TS_STAKE,
@@ -280,6 +281,7 @@ def _try_enter(
     st[TS_INITIAL_AMOUNT] = amount
     st[TS_REALIZED] = 0.0
     st[TS_TP_HIT] = 0.0
+    st[TS_PENDING_STOP] = math.nan
     st[TS_ATR] = rin[RI_VOL] * price if risk_on else math.nan
     if atr_stop:
         adjust_stop_loss_nb(st, price, stop_distance * lev, True)

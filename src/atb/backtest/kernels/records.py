@@ -68,7 +68,8 @@ TS_ATR = 28  # ATR of the signal candle at entry, quote currency (risk engine; n
 TS_TP_HIT = 29  # take-profit levels already filled (brackets)
 TS_INITIAL_AMOUNT = 30  # amount at entry, before partial exits
 TS_REALIZED = 31  # profit of partial exits, quote currency
-TS_N = 32
+TS_PENDING_STOP = 32  # stop level a take-profit fill moves to from the next candle (nan = none)
+TS_N = 33
 
 # --- columns of the closed-trade output matrix (float64, shape (capacity, OUT_N)) ----------
 OUT_PAIR = 0

@@ -26,34 +26,25 @@ from atb.backtest.kernels.records import (
     TS_AMOUNT,
     TS_ENTRY_OPEN,
     TS_IS_SHORT,
+    TS_OPEN_RATE,
     TS_OPEN_VALUE,
 )
 from atb.risk.layout import (
     R_CORRELATION_WINDOW,
     R_MAX_CORRELATION,
     R_ORDER_WINDOW_NS,
-    RULE_DAILY_LOSS,
+    RS_FLATTEN,
+    RS_N_LOG,
+    RS_N_ORDERS,
+    RS_N_PROFITS,
+    RS_PEAK,
+    RS_RULE,
+    RS_STATE,
     RULE_NONE,
-    STATE_ACTIVE,
-    STATE_HALTED,
 )
-from atb.risk.rules import orders_in_window, pearson_corr, update_trading_state
+from atb.risk.rules import orders_in_window, pearson_corr, step_trading_state
 
 __all__: list[str] = []
-
-# rstate
-RS_STATE = 0
-RS_RULE = 1
-RS_PEAK = 2
-RS_DAY = 3  # UTC day number of the last close
-RS_DAY_START = 4  # equity at the last close of the previous UTC day
-RS_HALTED_AT = 5
-RS_EQUITY = 6
-RS_N_LOG = 7
-RS_N_ORDERS = 8  # entry orders recorded in the order-time ring
-RS_N_PROFITS = 9  # closed trades recorded in the profit ring
-RS_FLATTEN = 10  # 1.0 while an emergency flatten is pending
-RS_N = 11
 
 # rin
 RI_STATE = 0
@@ -87,8 +78,6 @@ KIND_DENIED = 0
 KIND_REDUCED = 1
 KIND_STATE = 2
 KIND_FLATTEN = 3
-
-_DAY_NS = 86_400_000_000_000
 
 
 @njit(cache=True)
@@ -147,10 +136,9 @@ def entry_inputs(rin, p, k, ts, open_order, n_open, grid_close, grid_ret, vol, a
     for j in range(n_open):
         q = open_order[j]
         st = ts[q]
-        if st[TS_ENTRY_OPEN] > 0.5:
-            price = st[1]  # TS_OPEN_RATE: the pending order's price
-        else:
-            price = grid_close[q, kp]
+        price = grid_close[q, kp]
+        if st[TS_ENTRY_OPEN] > 0.5 or math.isnan(price):
+            price = st[TS_OPEN_RATE]  # pending order, or no close yet: the entry price
         notional = st[TS_AMOUNT] * price
         total += notional
         if asset_id[q] == asset_id[p]:
@@ -204,33 +192,9 @@ def end_of_candle(rstate, ts, open_order, n_open, grid_close, k, t_close_ns, clo
     Sets ``rstate[RS_FLATTEN]`` when the new state demands an emergency flatten.
     """
     eq = mark_to_market(ts, open_order, n_open, grid_close, k, closed_profit, params)
-    day = t_close_ns // _DAY_NS
-    if math.isnan(rstate[RS_DAY]):
-        rstate[RS_DAY] = day
-        rstate[RS_DAY_START] = params[P_STARTING_BALANCE]
-    elif day != rstate[RS_DAY]:
-        # a new UTC day: its loss is measured from the last close of the previous day
-        rstate[RS_DAY] = day
-        rstate[RS_DAY_START] = rstate[RS_EQUITY]
-        if rstate[RS_RULE] == RULE_DAILY_LOSS:
-            rstate[RS_STATE] = STATE_ACTIVE
-            rstate[RS_RULE] = RULE_NONE
-    old_state = int(rstate[RS_STATE])
-    old_rule = int(rstate[RS_RULE])
-    peak = max(rstate[RS_PEAK], eq)
-    new_state, rule, flatten = update_trading_state(
-        old_state, eq, peak, rstate[RS_DAY_START], t_close_ns, int(rstate[RS_HALTED_AT]),
-        old_rule, rp,
-    )
-    if old_state == STATE_HALTED and new_state != STATE_HALTED:
-        peak = eq  # the halt's cool-down ended: the drawdown limit applies from here
-    if new_state == STATE_HALTED and old_state != STATE_HALTED:
-        rstate[RS_HALTED_AT] = t_close_ns
-    rstate[RS_PEAK] = peak
-    rstate[RS_EQUITY] = eq
-    if new_state != old_state or rule != old_rule:
-        rstate[RS_STATE] = new_state
-        rstate[RS_RULE] = rule
+    changed, flatten = step_trading_state(rstate, eq, t_close_ns, rp)
+    rule = int(rstate[RS_RULE])
+    if changed:
         log_event(risk_log, rstate, t_close_ns, -1, rule, KIND_STATE, eq, math.nan, math.nan)
     if flatten and n_open > 0:
         rstate[RS_FLATTEN] = 1.0

@@ -63,14 +63,13 @@ from atb.backtest.kernels.risk_nb import (
     RI_N,
     RI_REDUCE_RULE,
     RI_REQUESTED,
-    RS_FLATTEN,
     end_of_candle,
     entry_inputs,
     log_event,
     record_order,
     record_profit,
 )
-from atb.risk.layout import R_ENABLED
+from atb.risk.layout import R_ENABLED, RS_FLATTEN
 
 __all__ = ["simulate_nb"]
 
@@ -129,7 +128,7 @@ def simulate_nb(
     regime_scale : float64[n_grid]
         Stake multiplier from the regime at each grid row (1.0 = none).
     rstate, order_times, profits : float64 arrays
-        Risk-engine state (``risk_nb.RS_*``), entry-order time ring, closed-trade profit ring.
+        Risk-engine state (``atb.risk.layout.RS_*``), entry-order time ring, closed-trade profit ring.
     risk_log : float64[m, LOG_N]
         Denials, reductions, state changes and flattens (``risk_nb.LOG_*``).
     equity_out, state_out : float64[n_grid]

@@ -1,0 +1,1 @@
+"""Order domain records: intents, orders and their events (frozen; replaced, never mutated)."""
