@@ -78,6 +78,15 @@ def _equity_figure(result: BacktestResult) -> Any:
     fig.add_trace(go.Scatter(x=eq["date"], y=eq["balance"], name="balance", mode="lines"), 1, 1)
     fig.add_trace(go.Scatter(x=eq["date"], y=-eq["drawdown_relative"] * 100, name="drawdown %",
                              fill="tozeroy", mode="lines", line={"color": "#d62728"}), 2, 1)
+    if result.risk is not None:
+        from atb.backtest.risk_report import account_equity
+
+        mtm = account_equity(result)
+        fig.add_trace(go.Scatter(x=mtm.index, y=mtm.to_numpy(), name="equity (mark-to-market)",
+                                 mode="lines", line={"color": "#2ca02c"}), 1, 1)
+        for a, b in result.risk.halted_periods:
+            fig.add_vrect(x0=a, x1=b, fillcolor="#d62728", opacity=0.15, line_width=0,
+                          annotation_text="HALTED", annotation_position="top left", row="all", col=1)
     fig.update_layout(height=550)
     return fig
 
@@ -112,6 +121,15 @@ def _tables(result: BacktestResult, metrics: dict[str, Any]) -> list[str]:
                  else str(row[k]) for _, k in _PAIR_COLUMNS]
         parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     parts.append("</table>")
+    from atb.backtest.risk_report import risk_sections
+
+    for title, header, rows in risk_sections(result):
+        parts.append(f"<h2>{html.escape(title)}</h2><table class='risk'><tr>")
+        parts += [f"<th>{html.escape(h)}</th>" for h in header]
+        parts.append("</tr>")
+        for row in rows:
+            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
     return parts
 
 

@@ -111,8 +111,17 @@ class RegimeRiskConfig(_Strict):
 
     detector: Literal["sma", "hmm", "volatility"] = "sma"
     reference_pair: str = "BTC/USDT"
-    stake_scale: dict[Literal["bull", "bear", "range"], float] = Field(default_factory=dict)
+    stake_scale: dict[str, float] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _labels(self) -> RegimeRiskConfig:
+        known = ("low", "normal", "high") if self.detector == "volatility" else ("bull", "bear", "range")
+        for k in self.stake_scale:
+            if k not in known:
+                raise ValueError(f"stake_scale: unknown regime {k!r} for the {self.detector!r} detector; "
+                                 f"known: {', '.join(known)}")
+        return self
 
     @field_validator("stake_scale")
     @classmethod
