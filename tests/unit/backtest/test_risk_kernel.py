@@ -115,7 +115,7 @@ def test_daily_loss_limit_reduces_until_the_next_utc_day():
     d = rk.events[rk.events.kind == "denied"]
     assert list(d.rule) == ["trading_reducing"] and d.iloc[0].date == T0 + 15 * H
     s = rk.events[rk.events.kind == "state"]
-    assert list(zip(s.state, s.rule)) == [("REDUCING", "daily_loss"), ("ACTIVE", "none")]
+    assert list(zip(s.state, s.rule, strict=True)) == [("REDUCING", "daily_loss"), ("ACTIVE", "none")]
     assert s.iloc[1].date == pd.Timestamp("2024-01-02 00:00", tz="UTC")  # first close of day 2
 
 

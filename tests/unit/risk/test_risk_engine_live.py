@@ -166,5 +166,5 @@ def test_live_state_machine_replays_the_kernel_on_real_data(shared_dir):
     for at, eq in res.risk.equity.items():
         eng.mark(float(eq), at.to_pydatetime())
     live = [(pd.Timestamp(e.at), e.new, e.rule) for e in eng.events if isinstance(e, TradingStateChanged)]
-    assert live == list(zip(kernel.date, kernel.state, kernel.rule))
+    assert live == list(zip(kernel.date, kernel.state, kernel.rule, strict=True))
     assert not math.isnan(res.risk.max_drawdown())

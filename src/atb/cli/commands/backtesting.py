@@ -145,8 +145,10 @@ def run_backtesting(
 
 
 def _load_risk(path: Path | None, config: dict[str, Any], whitelist: list[str]) -> Any:
-    """The risk section from ``--risk-config`` (wins) or the config's ``risk`` key, validated
-    against the whitelist before anything runs; also written back into ``config``."""
+    """The risk section from ``--risk-config`` (wins) or the config's ``risk`` key.
+
+    Validated against the whitelist before anything runs; also written back into ``config``.
+    """
     if path is None and config.get("risk") is None:
         return None
     from atb.risk.config import load_risk_config
