@@ -273,6 +273,7 @@ def run_backtest(
     sim_in = build_input(frames, ticks, inputs.markets, inputs.timeframe)
     tf_ns = timeframe_to_seconds(inputs.timeframe) * 1_000_000_000
     risk_arrays, regime = _risk_inputs(risk, inputs, candles, load_data, sim_in, settings, tf_ns)
+    _attach_sizer(strategy, risk_arrays, risk)
     out = _simulate(sim_in, settings, flags, strategy, trade_cls, risk_arrays)
     risk_outcome = None
     if risk is not None and risk_arrays is not None:
@@ -322,6 +323,19 @@ def _risk_inputs(risk: Any, inputs: BacktestInputs, candles: Any, load_data: Any
                                risk, settings.max_open_trades, scale,
                                float(settings.params_vector()[rec.P_STARTING_BALANCE]))
     return arrays, regime
+
+
+def _attach_sizer(strategy: Any, risk_arrays: Any, risk: Any) -> None:
+    """``strategy.position_sizer`` for ``custom_stake_amount`` (None without a risk section)."""
+    sizer = None
+    if risk_arrays is not None:
+        from atb.backtest.risk_run import sizer_for
+
+        sizer = sizer_for(risk_arrays, risk)
+    try:
+        strategy.position_sizer = sizer
+    except AttributeError:  # a strategy with __slots__ or a read-only property
+        pass
 
 
 def _simulate(sim_in: Any, settings: SimulationSettings, flags: int, strategy: Any,

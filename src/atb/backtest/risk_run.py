@@ -21,7 +21,9 @@ from atb.risk import layout as L
 from atb.risk.config import RiskConfig
 from atb.risk.rules import new_rstate
 
-__all__ = ["RiskArrays", "RiskOutcome", "build_risk_arrays", "decode_risk", "disabled_risk_arrays"]
+__all__ = [
+    "RiskArrays", "RiskOutcome", "build_risk_arrays", "decode_risk", "disabled_risk_arrays", "sizer_for",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class RiskArrays:
     sector_id: np.ndarray
     regime_scale: np.ndarray
     rstate: np.ndarray
+    rin: np.ndarray
     order_times: np.ndarray
     profits: np.ndarray
     risk_log: np.ndarray
@@ -45,7 +48,7 @@ class RiskArrays:
     def kernel_args(self) -> tuple[np.ndarray, ...]:
         """Arguments in ``simulate_nb``'s order, after ``out``."""
         return (self.rp, self.grid_close, self.grid_ret, self.vol_row, self.asset_id,
-                self.sector_id, self.regime_scale, self.rstate, self.order_times, self.profits,
+                self.sector_id, self.regime_scale, self.rstate, self.rin, self.order_times, self.profits,
                 self.risk_log, self.equity_out, self.state_out)
 
 
@@ -57,7 +60,7 @@ def disabled_risk_arrays(n_pairs: int) -> RiskArrays:
         rp=rp, grid_close=np.zeros((max(n_pairs, 1), 1)), grid_ret=np.zeros((max(n_pairs, 1), 1)),
         vol_row=one, asset_id=np.zeros(max(n_pairs, 1), np.int64),
         sector_id=np.full(max(n_pairs, 1), -1, np.int64), regime_scale=np.ones(1),
-        rstate=new_rstate(0.0), order_times=np.zeros(1), profits=np.zeros(1),
+        rstate=new_rstate(0.0), rin=np.zeros(K.RI_N), order_times=np.zeros(1), profits=np.zeros(1),
         risk_log=np.zeros((1, K.LOG_N)), equity_out=np.zeros(1), state_out=np.zeros(1),
     )
 
@@ -129,7 +132,7 @@ def build_risk_arrays(
         rp=config.to_vector(max_open_trades), grid_close=grid_close, grid_ret=grid_ret,
         vol_row=vol_row, asset_id=asset_id, sector_id=sector_id,
         regime_scale=np.asarray(regime_scale, dtype=np.float64),
-        rstate=new_rstate(starting_balance),
+        rstate=new_rstate(starting_balance), rin=np.zeros(K.RI_N),
         order_times=np.zeros(max(config.max_orders_per_window or 1, 1) + 1),
         profits=np.zeros(config.sizing.kelly_window),
         risk_log=np.zeros((n_signals + 2 * n_grid + 8, K.LOG_N)),
@@ -288,3 +291,19 @@ def regime_for_run(
     scale = np.array([float(scales.get(str(x), 1.0)) if x is not None else 1.0
                       for x in on_grid.to_numpy()], dtype=np.float64)
     return labels, scale
+
+
+def sizer_for(ra: RiskArrays, config: RiskConfig) -> Any:
+    """A :class:`~atb.risk.sizing.PositionSizer` reading the kernel's state at each decision.
+
+    Inside ``custom_stake_amount`` (slow path) the equity and drawdown are those of the entry
+    being evaluated (``rin``, filled just before the callback).
+    """
+    from atb.risk.sizing import PositionSizer
+
+    def profits() -> np.ndarray:
+        n = int(min(ra.rstate[L.RS_N_PROFITS], len(ra.profits)))
+        return ra.profits[:n]
+
+    return PositionSizer(config, lambda: float(ra.rin[K.RI_EQUITY]),
+                         lambda: float(ra.rin[K.RI_DRAWDOWN]), profits)

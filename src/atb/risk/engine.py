@@ -41,7 +41,7 @@ from atb.risk.rules import (
     pearson_corr,
     step_trading_state,
 )
-from atb.risk.sizing import propose_notional
+from atb.risk.sizing import PositionSizer, propose_notional
 
 __all__ = ["OpenPosition", "PortfolioView", "RiskDecision", "RiskEngine", "TradingState"]
 
@@ -147,6 +147,16 @@ class RiskEngine:
         self._profits = np.zeros(config.sizing.kelly_window)
         self.events: list[RiskEvent] = []
         self.regime_scale = 1.0
+
+    @property
+    def position_sizer(self) -> PositionSizer:
+        """Sizing with this engine's config, equity, drawdown and closed trades (for strategies)."""
+        def profits() -> np.ndarray:
+            n = int(min(self._rstate[L.RS_N_PROFITS], len(self._profits)))
+            return self._profits[:n]
+
+        return PositionSizer(self.config, lambda: float(self._portfolio.equity()),
+                             lambda: self.drawdown, profits)
 
     # --- state ---------------------------------------------------------------------------------
     @property

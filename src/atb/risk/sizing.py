@@ -14,6 +14,8 @@ Drawdown-aware scaling and a regime multiplier apply on top of any method.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -30,10 +32,12 @@ from atb.risk.layout import (
     R_TARGET_VOLATILITY,
     SIZING_FIXED_FRACTIONAL,
     SIZING_KELLY,
+    SIZING_NAMES,
     SIZING_VOLATILITY_TARGET,
 )
 
 __all__ = [
+    "PositionSizer",
     "drawdown_scale",
     "fixed_fractional_notional",
     "kelly_fraction",
@@ -153,3 +157,62 @@ def propose_notional(
     if not math.isnan(regime_scale):
         n *= regime_scale
     return n
+
+
+class PositionSizer:
+    """The configured sizing, callable from strategy code (``custom_stake_amount``) and live code.
+
+    The backtest engine sets ``strategy.position_sizer`` to one of these when a risk section
+    is configured (its equity is the kernel's mark-to-market equity at the decision);
+    :attr:`atb.risk.engine.RiskEngine.position_sizer` gives the live one. Example::
+
+        def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake,
+                                min_stake, max_stake, leverage, entry_tag, side, **kwargs):
+            return self.position_sizer.stake(proposed_stake, stop_distance=0.03,
+                                             method="fixed_fractional", leverage=leverage)
+
+    Parameters
+    ----------
+    config : RiskConfig
+    equity : callable
+        Returns the account equity (quote currency) now.
+    drawdown : callable, optional
+        Returns the equity drawdown from its peak (ratio) now.
+    closed_profits : callable, optional
+        Returns the recent closed-trade profit ratios (for Kelly).
+    """
+
+    def __init__(self, config: Any, equity: Callable[[], float],
+                 drawdown: Callable[[], float] = lambda: 0.0,
+                 closed_profits: Callable[[], np.ndarray] = lambda: np.zeros(0)) -> None:
+        self._rp = config.to_vector()
+        self._equity = equity
+        self._drawdown = drawdown
+        self._profits = closed_profits
+
+    def stake(self, proposed_stake: float, *, stop_distance: float = math.nan,
+              volatility: float = math.nan, leverage: float = 1.0, method: str | None = None,
+              regime_scale: float = 1.0) -> float:
+        """Stake (quote currency) the sizing method gives; ``proposed_stake`` when it lacks inputs.
+
+        ``stop_distance`` (price move to the stop) and ``volatility`` (ATR / close) are ratios;
+        ``method`` overrides the configured one (``fixed``, ``fixed_fractional``, ``kelly``,
+        ``volatility_target``).
+
+        Raises
+        ------
+        ValueError
+            Unknown ``method``.
+        """
+        rp = self._rp
+        if method is not None:
+            codes = {v: k for k, v in SIZING_NAMES.items()}
+            if method not in codes:
+                raise ValueError(f"unknown sizing method {method!r}; known: {', '.join(codes)}")
+            rp = rp.copy()
+            rp[R_SIZING_METHOD] = codes[method]
+        profits = np.ascontiguousarray(self._profits(), dtype=np.float64)
+        n = propose_notional(proposed_stake * leverage, float(self._equity()), stop_distance,
+                             volatility, float(self._drawdown()), profits, len(profits),
+                             regime_scale, rp)
+        return n / leverage

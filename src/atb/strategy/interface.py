@@ -112,6 +112,8 @@ class IStrategy(StrategyCallbacks, metaclass=ABCMeta):
         self.config = config
         self.dp: Any = None
         self.wallets: Any = None
+        #: :class:`atb.risk.sizing.PositionSizer` when a risk section is configured (else None).
+        self.position_sizer: Any = None
         file_params = read_params_file(self.atb_source_file(), type(self).__name__)
         apply_params_file(self, file_params)
         apply_config(self, config)

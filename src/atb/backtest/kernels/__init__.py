@@ -1,1 +1,9 @@
-"""Pure numba kernels of the backtest: they import only numpy, numba and ``records``."""
+"""Pure numba kernels of the backtest.
+
+They import only numpy, numba, ``records`` and the shared risk rules
+(``atb.risk.rules``/``sizing``/``layout``).
+"""
+
+from atb.backtest.kernels._cache import invalidate_stale_cache
+
+invalidate_stale_cache()

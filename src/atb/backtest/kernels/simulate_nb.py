@@ -60,7 +60,6 @@ from atb.backtest.kernels.risk_nb import (
     KIND_REDUCED,
     RI_APPROVED,
     RI_EQUITY,
-    RI_N,
     RI_REDUCE_RULE,
     RI_REQUESTED,
     end_of_candle,
@@ -81,7 +80,7 @@ def simulate_nb(
     date_ns, open_, high, low, close, enter_long, exit_long, enter_short, exit_short,
     enter_tag, exit_tag, tick_dec, pair_start, pair_len, amount_dec, pair_limits,
     start_ns, end_ns, tf_ns, roi_keys, roi_vals, params, cb_flags, ts, out,
-    rp, grid_close, grid_ret, vol_row, asset_id, sector_id, regime_scale, rstate, order_times,
+    rp, grid_close, grid_ret, vol_row, asset_id, sector_id, regime_scale, rstate, rin, order_times,
     profits, risk_log, equity_out, state_out,
 ):
     """Simulate all pairs over ``start + tf .. end`` and record closed trades.
@@ -127,8 +126,9 @@ def simulate_nb(
         Base-asset id and sector id (-1 = none) per pair.
     regime_scale : float64[n_grid]
         Stake multiplier from the regime at each grid row (1.0 = none).
-    rstate, order_times, profits : float64 arrays
-        Risk-engine state (``atb.risk.layout.RS_*``), entry-order time ring, closed-trade profit ring.
+    rstate, rin, order_times, profits : float64 arrays
+        Risk-engine state (``atb.risk.layout.RS_*``), inputs of the entry being evaluated
+        (``risk_nb.RI_*``), entry-order time ring, closed-trade profit ring.
     risk_log : float64[m, LOG_N]
         Denials, reductions, state changes and flattens (``risk_nb.LOG_*``).
     equity_out, state_out : float64[n_grid]
@@ -163,7 +163,6 @@ def simulate_nb(
     rejected = 0
     seq = 0
     risk_on = rp[R_ENABLED] > 0.5
-    rin = np.zeros(RI_N)
     flat = np.zeros(n_pairs, dtype=np.bool_)  # pairs with an emergency exit pending
     t = start_ns + tf_ns
     while t <= end_ns:
