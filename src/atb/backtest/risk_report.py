@@ -56,11 +56,51 @@ def _var_section(result: BacktestResult) -> Section:
     eq = account_equity(result)
     title = "RISK METRICS (1-day, " + (
         "mark-to-market equity)" if result.risk is not None else "closed-trade equity)")
+    closes = result.risk.pair_closes if result.risk is not None else None
+    benchmark = pair_returns = None
+    if closes is not None and len(closes) > 2:
+        rets = closes.pct_change(fill_method=None).iloc[1:]
+        ref = "BTC/USDT" if "BTC/USDT" in rets else None
+        if ref is not None:
+            benchmark = rets[ref].dropna()
+        if 2 <= rets.shape[1] <= 4:
+            pair_returns = rets
     try:
-        rm = compute_risk_metrics(_daily(eq, result.backtest_end))
+        rm = compute_risk_metrics(_daily(eq, result.backtest_end), benchmark=benchmark,
+                                  pair_returns=pair_returns)
     except DataError as exc:
         return title, ["Metric", "Value"], [["-", f"not available: {exc}"]]
-    return title, ["Metric", "Value"], [[k, v] for k, v in rm.to_rows()]
+    rows = [[k, v] for k, v in rm.to_rows()]
+    if benchmark is not None:
+        rows = [["Beta to BTC/USDT" if k.startswith("Beta") else k, v]
+                for k, v in rows]
+    if closes is not None and pair_returns is None and closes.shape[1] > 4:
+        rows += _correlation_summary(closes)
+    return title, ["Metric", "Value"], rows
+
+
+def _correlation_summary(closes: pd.DataFrame) -> list[list[str]]:
+    """Mean pairwise and the highest daily-return correlation (many pairs: no full matrix)."""
+    from atb.risk.metrics import correlation_matrix
+
+    rets = closes.pct_change(fill_method=None).iloc[1:]
+    try:
+        corr = correlation_matrix(rets)
+    except DataError:
+        return []
+    vals = []
+    cols = list(corr.columns)
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            v = corr.loc[a, b]
+            if pd.notna(v):
+                vals.append((float(v), a, b))
+    if not vals:
+        return []
+    top = max(vals)
+    mean = sum(v for v, _, _ in vals) / len(vals)
+    return [["Mean pairwise correlation (daily)", f"{mean:.2f}"],
+            [f"Highest correlation {top[1]} / {top[2]}", f"{top[0]:.2f}"]]
 
 
 def _engine_section(result: BacktestResult) -> Section:

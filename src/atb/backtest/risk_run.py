@@ -160,6 +160,9 @@ class RiskOutcome:
         Spans (first close, last close) the engine spent HALTED.
     regime : Series or None
         Regime label per candle close of the reference pair, when configured.
+    pair_closes : DataFrame or None
+        Close of each pair at the last candle of every UTC day (columns: pairs), for the
+        report's beta and correlations.
     """
 
     config: dict[str, Any]
@@ -168,6 +171,7 @@ class RiskOutcome:
     state: pd.Series
     halted_periods: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)
     regime: pd.Series | None = None
+    pair_closes: pd.DataFrame | None = None
 
     def denials_by_rule(self) -> pd.DataFrame:
         """Counts per rule: ``denied`` and ``reduced`` intents, sorted by total."""
@@ -229,8 +233,10 @@ def decode_risk(ra: RiskArrays, pairs: Sequence[str], start_ns: int, tf_ns: int,
             i = j + 1
         else:
             i += 1
+    closes = pd.DataFrame(ra.grid_close.T, index=close_idx, columns=list(pairs))
+    daily = closes.resample("1D").last() if len(closes) else None
     return RiskOutcome(config=config.model_dump(mode="json"), events=events, equity=equity,
-                       state=state, halted_periods=halted, regime=regime)
+                       state=state, halted_periods=halted, regime=regime, pair_closes=daily)
 
 
 def _detector(cfg: Any) -> Any:
