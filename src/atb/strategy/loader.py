@@ -110,8 +110,13 @@ def _search_folder(folder: Path, name: str) -> type[IStrategy] | None:
     return None
 
 
+#: Package of the built-in strategies, found by name at run time (a plug-in folder: the built-in
+#: strategies compose higher layers - ML, fusion, RL - so this layer must not import them).
+BUILTIN_PACKAGE = "atb.strategies"
+
+
 def _search_builtin(name: str) -> type[IStrategy] | None:
-    import atb.strategies as builtin
+    builtin = importlib.import_module(BUILTIN_PACKAGE)
 
     for info in pkgutil.iter_modules(builtin.__path__):
         if info.name.startswith("_"):

@@ -1,0 +1,1 @@
+"""Features for ML models: config-driven feature sets, labels, normalisation (causal)."""

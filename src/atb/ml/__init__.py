@@ -1,0 +1,1 @@
+"""Machine-learning models behind one ``Model`` port: adapters, calibration, ensembles, ONNX, registry."""

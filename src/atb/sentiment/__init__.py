@@ -1,0 +1,1 @@
+"""Sentiment and events from news: scorers, collectors, aggregation to candles, event detection."""
