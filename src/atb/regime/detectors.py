@@ -324,7 +324,8 @@ def add_regime_column(dataframe: pd.DataFrame, detector: RegimeDetector, column:
         Strategy frame with a UTC ``date`` column (any index; row order is kept).
     detector : RegimeDetector
     column : str, default "regime"
-        Name of the added (or replaced) column; dtype object, ``None`` in warm-up.
+        Name of the added (or replaced) column; dtype object (not pandas' ``str`` dtype), ``None``
+        in warm-up.
     reference : DataFrame or None
         If given, labels come from this market (e.g. BTC/USDT candles from the data provider) via
         :func:`btc_regime_for_pair`; otherwise ``detector`` runs on ``dataframe`` itself.
@@ -347,5 +348,5 @@ def add_regime_column(dataframe: pd.DataFrame, detector: RegimeDetector, column:
         labels = btc_regime_for_pair(dataframe, reference, detector, pair_timeframe=timeframe,
                                      btc_timeframe=reference_timeframe)
     out = dataframe.copy()
-    out[column] = labels.to_numpy(dtype=object)
+    out[column] = pd.Series(labels.to_numpy(dtype=object), index=out.index, dtype=object)
     return out
