@@ -92,8 +92,9 @@ def main() -> int:
         for label, res in (("without risk engine", base), (f"max_drawdown {args.limit}", lim)):
             text = report_text(res, compute_metrics(res), width=130)
             reports.append(f"## {name}, {label}\n\n```\n{text}\n```\n")
-    head = ("| strategy | pairs | trades (no risk) | MTM max DD (no risk) | trades (risk) | MTM max DD (risk) "
-            "| limit | excess | breach-candle move | holds | denials | halts |\n|" + "---|" * 12)
+    head = ("| strategy | pairs | trades (no risk) | MTM max DD (no risk) | trades (risk) "
+            "| MTM max DD (risk) | limit | excess | breach-candle move | holds | denials | halts |\n|"
+            + "---|" * 12)
     lines = [head] + [
         f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.2%} | {r[4]} | {r[5]:.2%} | {r[6]:.0%} | {r[7]:+.2%} | "
         f"{r[8]:.2%} | {'yes' if r[9] else 'NO'} | {r[10]} | {r[11]} |" for r in rows]
