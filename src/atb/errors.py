@@ -4,9 +4,11 @@
 
     AtbError
     ├── ConfigError            bad configuration value (stop, fix input)
+    │   └── MissingExtraError  an optional extra is not installed (also an ImportError)
     ├── DataError              missing/corrupt/invalid candles (stop, fix input)
     │   └── MissingDataError   no candles for a pair/timeframe/timerange (multi-pair runs skip it)
     ├── StrategyError          strategy cannot be found, imported or run (stop, fix input)
+    ├── ModelError             model artefact missing, malformed or not matching its metadata
     ├── PersistenceError       run store cannot be opened or written (stop, check the store)
     ├── ExchangeError          venue problems
     │   ├── TemporaryExchangeError   retry with backoff
@@ -29,6 +31,8 @@ __all__ = [
     "InsufficientFundsError",
     "InvalidOrderError",
     "MissingDataError",
+    "MissingExtraError",
+    "ModelError",
     "OrderStateError",
     "PersistenceError",
     "RateLimitError",
@@ -45,6 +49,24 @@ class ConfigError(AtbError):
     """A configuration value is missing, of the wrong type or out of range; the message names it."""
 
 
+class MissingExtraError(ConfigError, ImportError):
+    """An optional dependency is missing; the message names the extra: ``pip install 'atb[ml]'``.
+
+    Attributes
+    ----------
+    extra : str
+        Name of the extra that provides the package (``"ml"``, ``"rl"``, ...).
+    package : str
+        The missing import name.
+    """
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        super().__init__(f"{feature} needs the optional package '{package}': "
+                         f"pip install 'atb[{extra}]'")
+        self.extra = extra
+        self.package = package
+
+
 class DataError(AtbError):
     """Candle data is missing, unreadable or violates the OHLCV contract; names pair/timeframe/row."""
 
@@ -55,6 +77,10 @@ class MissingDataError(DataError):
 
 class StrategyError(AtbError):
     """A strategy cannot be located, imported, instantiated or returned invalid output."""
+
+
+class ModelError(AtbError):
+    """A model artefact is missing, malformed, or does not match its recorded hash/features."""
 
 
 class PersistenceError(AtbError):
