@@ -120,14 +120,16 @@ def _prepare_pairs(
     data: Mapping[str, pd.DataFrame],
     inputs: BacktestInputs,
     startup: int,
-) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], dict[str, pd.DataFrame]]:
-    """Signals, startup trim, shift and ticks for every pair with data left."""
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], dict[str, pd.DataFrame],
+           dict[str, dict[str, dict[str, Any]]]]:
+    """Signals, startup trim, shift, ticks and strategy report rows for every pair with data left."""
     tr = inputs.timerange
     start = getattr(tr, "startdt", None) if tr is not None else None
     stop = getattr(tr, "stopdt", None) if tr is not None else None
     frames: dict[str, pd.DataFrame] = {}
     ticks: dict[str, np.ndarray] = {}
     candles: dict[str, pd.DataFrame] = {}
+    reports: dict[str, dict[str, dict[str, Any]]] = {}
     for pair in inputs.pairs:
         df = data.get(pair)
         if df is None or df.empty:
@@ -135,6 +137,9 @@ def _prepare_pairs(
         market = (inputs.markets or {}).get(pair) or default_market()
         dec = tick_decimals_for(df, market.price_step)
         analyzed = _analyze_pair(strategy, df, pair).reset_index(drop=True)
+        report_for = getattr(strategy, "atb_report_for", None)
+        if report_for is not None:
+            reports[pair] = report_for(pair)
         trimmed = trim_startup(analyzed, startup, start, stop)
         if len(trimmed) < 2:
             logger.warning("%s has no data left after the startup candles, skipping", pair)
@@ -146,7 +151,7 @@ def _prepare_pairs(
             trimmed[["date", "open", "high", "low", "close", "volume"]].reset_index(drop=True)
             if inputs.keep_candles else trimmed[["close"]].iloc[[0, -1]]
         )
-    return frames, ticks, candles
+    return frames, ticks, candles, reports
 
 
 def _market_change(candles: Mapping[str, pd.DataFrame]) -> float:
@@ -218,7 +223,7 @@ def run_backtest(
     flags = callback_flags(strategy)
     _attach_dataprovider(strategy, inputs, startup, load_data)
 
-    def prepare(pairs: list[str]) -> tuple[dict, dict, dict, float, list[MissingDataError]]:
+    def prepare(pairs: list[str]) -> tuple[dict, dict, dict, dict, float, list[MissingDataError]]:
         missing: list[MissingDataError] = []
         t = time.perf_counter()
         try:
@@ -246,7 +251,7 @@ def run_backtest(
 
     warm_up()
     try:
-        frames, ticks, candles, load_s, missing = prepare(pairs[split:])
+        frames, ticks, candles, reports, load_s, missing = prepare(pairs[split:])
     except Exception:
         if join is not None:
             join()  # an error of an earlier pair (the worker's) is reported first
@@ -254,8 +259,9 @@ def run_backtest(
     if preload is not None:
         preload()
     if join is not None:
-        f0, t0_, c0, l0, m0 = join()
+        f0, t0_, c0, r0, l0, m0 = join()
         frames, ticks, candles = ({**f0, **frames}, {**t0_, **ticks}, {**c0, **candles})
+        reports = {**r0, **reports}
         load_s = max(load_s, l0)
         missing = m0 + missing  # the worker had the earlier pairs
     order = [p for p in pairs if p in frames]
@@ -301,6 +307,7 @@ def run_backtest(
         candles=candles if inputs.keep_candles else None,
         skipped_pairs=tuple(p for p in inputs.pairs if p not in frames),
         risk=risk_outcome,
+        strategy_report=_strategy_report(reports, list(frames)),
         timings={
             "load_data": load_s,
             "signals": t2 - t0 - load_s,
@@ -359,6 +366,16 @@ def _simulate(sim_in: Any, settings: SimulationSettings, flags: int, strategy: A
         with ctx(adapter.open_trades):
             return run_simulation(sim_in, settings, kernel, flags, state, tags, risk_arrays)
     return run_simulation(sim_in, settings, kernel, flags, state, tags, risk_arrays)
+
+
+def _strategy_report(reports: Mapping[str, Mapping[str, Mapping[str, Any]]],
+                     pairs: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Section title -> one row per pair (whitelist order) with a leading ``pair`` column."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for pair in pairs:
+        for title, row in reports.get(pair, {}).items():
+            sections.setdefault(title, []).append({"pair": pair, **row})
+    return {title: pd.DataFrame(rows) for title, rows in sections.items()}
 
 
 def _to_dt(ts: Any) -> datetime:

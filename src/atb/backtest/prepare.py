@@ -17,7 +17,7 @@ import pandas as pd
 
 __all__ = ["SIGNAL_COLUMNS", "TAG_COLUMNS", "shift_signals", "trim_startup"]
 
-SIGNAL_COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short")
+SIGNAL_COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short", "emergency_exit")
 TAG_COLUMNS = ("enter_tag", "exit_tag")
 
 

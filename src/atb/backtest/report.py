@@ -16,7 +16,7 @@ from rich.table import Table
 
 from atb.backtest.results import BacktestResult
 
-__all__ = ["fmt_coin", "render_report", "report_text"]
+__all__ = ["fmt_coin", "render_report", "render_strategy_report", "report_text"]
 
 #: Decimals shown for amounts in a stake currency (freqtrade ``DECIMALS_PER_COIN``; default 3).
 _COIN_DECIMALS = {"BTC": 8, "ETH": 5}
@@ -159,6 +159,56 @@ def render_report(result: BacktestResult, metrics: dict[str, Any],
     from atb.backtest.risk_report import render_risk_report
 
     render_risk_report(result, console)
+    render_strategy_report(result, console)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.4f}"
+    return "-" if value is None else str(value)
+
+
+def render_strategy_report(result: BacktestResult, console: Console) -> None:
+    """Print the strategy's own report sections (``result.strategy_report``), one table each.
+
+    A numeric column whose section has an ``n`` column gets an ``ALL`` row with the
+    ``n``-weighted mean (for counts, the sum).
+    """
+    for title, frame in result.strategy_report.items():
+        if frame.empty:
+            continue
+        table = Table(title=title.upper(), title_style="bold")
+        for col in frame.columns:
+            table.add_column(str(col), justify="left" if col == "pair" else "right")
+        rows = frame.to_dict("records")
+        for r in rows:
+            table.add_row(*(_cell(r[c]) for c in frame.columns), end_section=r is rows[-1])
+        if "n" in frame.columns and len(frame) > 1:
+            table.add_row(*(_cell(v) for v in _weighted_row(frame).values()))
+        console.print(table)
+
+
+def _weighted_row(frame: pd.DataFrame) -> dict[str, Any]:
+    """``ALL`` row: sums of integer columns, ``n``-weighted means of float columns."""
+    weights = pd.to_numeric(frame["n"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    out: dict[str, Any] = {}
+    for col in frame.columns:
+        values = frame[col]
+        if col == "pair":
+            out[col] = "ALL"
+        elif pd.api.types.is_integer_dtype(values):
+            out[col] = int(values.sum())
+        elif pd.api.types.is_float_dtype(values) and weights.sum() > 0:
+            v = values.to_numpy(dtype=float)
+            ok = ~pd.isna(v)
+            out[col] = float((v[ok] * weights[ok]).sum() / weights[ok].sum()) if ok.any() else None
+        else:
+            out[col] = None
+    return out
 
 
 def report_text(result: BacktestResult, metrics: dict[str, Any], width: int = 160) -> str:

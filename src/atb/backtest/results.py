@@ -74,6 +74,9 @@ class BacktestResult:
     risk : RiskOutcome or None
         What the risk engine did (``atb.backtest.risk_run.RiskOutcome``); None without a risk
         section.
+    strategy_report : dict[str, DataFrame]
+        Extra report sections the strategy computed while analysing (e.g. out-of-sample ML
+        metrics, fusion contributions): title -> one row per pair with a ``pair`` column.
     """
 
     strategy: str
@@ -93,3 +96,4 @@ class BacktestResult:
     timings: dict[str, float] = field(default_factory=dict)
     skipped_pairs: tuple[str, ...] = ()
     risk: Any = None
+    strategy_report: dict[str, pd.DataFrame] = field(default_factory=dict)

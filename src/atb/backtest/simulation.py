@@ -19,7 +19,7 @@ from atb.core.timeframe import timeframe_to_seconds
 
 __all__ = ["SimulationInput", "SimulationOutput", "build_input", "run_simulation", "warm_up"]
 
-_SIGNALS = ("enter_long", "exit_long", "enter_short", "exit_short")
+_SIGNALS = ("enter_long", "exit_long", "enter_short", "exit_short", "emergency_exit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,8 @@ def build_input(
     ----------
     frames : mapping pair -> DataFrame
         Prepared rows (after startup trim and signal shift, see ``atb.backtest.prepare``), whitelist
-        order, each with ``date``, OHLC, the four signal columns and ``enter_tag``/``exit_tag``,
+        order, each with ``date``, OHLC, the signal columns (:data:`_SIGNALS`; ``emergency_exit``
+        may be absent) and ``enter_tag``/``exit_tag``,
         plus a ``start_date`` attribute in ``df.attrs`` giving the first trimmed candle.
     ticks : mapping pair -> int64 array
         Tick decimals per row of the same frame.
@@ -102,6 +103,9 @@ def build_input(
         for c in ("open", "high", "low", "close"):
             parts[c].append(df[c].to_numpy(dtype=np.float64))
         for c in _SIGNALS:
+            if c not in df.columns:
+                parts[c].append(np.zeros(n, dtype=np.int8))
+                continue
             s = pd.to_numeric(df[c], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
             parts[c].append((s == 1).astype(np.int8))
         for c in ("enter_tag", "exit_tag"):
@@ -173,7 +177,8 @@ def run_simulation(
     ra = risk if risk is not None else disabled_risk_arrays(n_pairs)
     n, rejected = fn(
         a["date_ns"], a["open"], a["high"], a["low"], a["close"], a["enter_long"], a["exit_long"],
-        a["enter_short"], a["exit_short"], a["enter_tag"], a["exit_tag"], a["tick_dec"],
+        a["enter_short"], a["exit_short"], a["emergency_exit"], a["enter_tag"], a["exit_tag"],
+        a["tick_dec"],
         a["pair_start"], a["pair_len"], a["amount_dec"], a["pair_limits"], sim_in.start_ns,
         sim_in.end_ns, tf_ns, roi_keys, roi_vals, settings.params_vector(), cb_flags, ts, out,
         *ra.kernel_args(),

@@ -46,11 +46,15 @@ class TradingStateChanged:
 
 @dataclass(frozen=True, slots=True)
 class FlattenRequested:
-    """Close every open position now (emergency exit) because ``rule`` was breached."""
+    """Close open positions now (emergency exit) because ``rule`` was breached.
+
+    ``pairs`` names the positions to close; empty means every open position.
+    """
 
     rule: str
     equity: float
     at: datetime
+    pairs: tuple[str, ...] = ()
 
 
 RiskEvent = OrderDenied | OrderReduced | TradingStateChanged | FlattenRequested

@@ -193,6 +193,23 @@ class RiskEngine:
             return True
         return False
 
+    def emergency_exit(self, pairs: tuple[str, ...] = (), *, rule: str = "critical_event",
+                       at: datetime | None = None) -> bool:
+        """Request an emergency exit of ``pairs`` (all open positions when empty).
+
+        Called by signal sources that see a danger the account numbers cannot, e.g. a CRITICAL
+        news event (``atb.signals``); the backtest kernel does the same on an ``emergency_exit``
+        signal column. Emits :class:`~atb.orders.events.FlattenRequested` naming the pairs that
+        are open; returns False (and emits nothing) when none of them is open.
+        """
+        at = at or self._clock()
+        open_pairs = {p.pair for p in self._portfolio.positions()}
+        targets = tuple(p for p in (pairs or tuple(sorted(open_pairs))) if p in open_pairs)
+        if not targets:
+            return False
+        self._emit(FlattenRequested(rule, float(self._portfolio.equity()), at, pairs=targets))
+        return True
+
     def kill(self, at: datetime | None = None) -> bool:
         """Engage the kill switch: HALTED from now on (flatten when ``flatten_on_halt``)."""
         self._rp[L.R_KILL_SWITCH] = 1.0

@@ -34,6 +34,7 @@ RULE_DAILY_LOSS = 14
 RULE_MAX_DRAWDOWN = 15
 RULE_DRAWDOWN_REDUCE = 16
 RULE_REGIME = 17
+RULE_EVENT = 18  # emergency exit requested by a signal (e.g. a CRITICAL news event)
 
 #: Rule code -> config-style rule name (used in events, reports and the config's rule list).
 RULE_NAMES: dict[int, str] = {
@@ -54,6 +55,7 @@ RULE_NAMES: dict[int, str] = {
     RULE_MAX_DRAWDOWN: "max_drawdown",
     RULE_DRAWDOWN_REDUCE: "drawdown_reduce",
     RULE_REGIME: "regime",
+    RULE_EVENT: "critical_event",
 }
 
 # --- sizing methods ------------------------------------------------------------------------------

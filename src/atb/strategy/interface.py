@@ -114,6 +114,9 @@ class IStrategy(StrategyCallbacks, metaclass=ABCMeta):
         self.wallets: Any = None
         #: :class:`atb.risk.sizing.PositionSizer` when a risk section is configured (else None).
         self.position_sizer: Any = None
+        #: Report rows computed during analysis: section title -> pair -> row (see
+        #: :meth:`atb_add_report_row`); printed by the backtest report.
+        self.atb_report_rows: dict[str, dict[str, dict[str, Any]]] = {}
         file_params = read_params_file(self.atb_source_file(), type(self).__name__)
         apply_params_file(self, file_params)
         apply_config(self, config)
@@ -144,6 +147,18 @@ class IStrategy(StrategyCallbacks, metaclass=ABCMeta):
     def atb_set_dataprovider(self, dp: Any) -> None:
         """Attach the data provider (``self.dp``; see :class:`atb.strategy.dataprovider.DataProvider`)."""
         self.dp = dp
+
+    def atb_add_report_row(self, section: str, pair: str, row: dict[str, Any]) -> None:
+        """Record a report row for ``pair`` under ``section`` (e.g. out-of-sample ML metrics).
+
+        Rows are plain JSON-like values (numbers, strings); the backtest report prints one table
+        per section with a row per pair.
+        """
+        self.atb_report_rows.setdefault(section, {})[pair] = dict(row)
+
+    def atb_report_for(self, pair: str) -> dict[str, dict[str, Any]]:
+        """The report rows recorded for ``pair``: section title -> row."""
+        return {title: rows[pair] for title, rows in self.atb_report_rows.items() if pair in rows}
 
     def atb_analyze(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
         """Indicators and entry/exit signals for one pair's candles.

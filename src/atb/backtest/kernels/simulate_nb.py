@@ -57,6 +57,7 @@ from atb.backtest.kernels.records import (
 )
 from atb.backtest.kernels.risk_nb import (
     KIND_DENIED,
+    KIND_FLATTEN,
     KIND_REDUCED,
     RI_APPROVED,
     RI_EQUITY,
@@ -68,7 +69,7 @@ from atb.backtest.kernels.risk_nb import (
     record_order,
     record_profit,
 )
-from atb.risk.layout import R_ENABLED, RS_FLATTEN
+from atb.risk.layout import R_ENABLED, RS_FLATTEN, RULE_EVENT
 
 __all__ = ["simulate_nb"]
 
@@ -77,7 +78,7 @@ _NS_PER_MIN = 60_000_000_000
 
 @njit(cache=True)
 def simulate_nb(
-    date_ns, open_, high, low, close, enter_long, exit_long, enter_short, exit_short,
+    date_ns, open_, high, low, close, enter_long, exit_long, enter_short, exit_short, emergency,
     enter_tag, exit_tag, tick_dec, pair_start, pair_len, amount_dec, pair_limits,
     start_ns, end_ns, tf_ns, roi_keys, roi_vals, params, cb_flags, ts, out,
     rp, grid_close, grid_ret, vol_row, asset_id, sector_id, regime_scale, rstate, rin, order_times,
@@ -93,6 +94,10 @@ def simulate_nb(
         Candle prices, quote currency.
     enter_long, exit_long, enter_short, exit_short : int8[n_rows]
         Signals of the previous candle (already shifted), 1 = set.
+    emergency : int8[n_rows]
+        Emergency-exit requests of the previous candle (already shifted), 1 = set: an open trade
+        of the pair is closed at this candle's open with reason ``emergency_exit``, exactly like
+        a risk-engine flatten (e.g. a CRITICAL news event, ``atb.signals``). Zeros = freqtrade.
     enter_tag, exit_tag : int64[n_rows]
         Tag ids (0 = none) of the previous candle.
     tick_dec : int64[n_rows]
@@ -198,6 +203,11 @@ def simulate_nb(
                 n_seen += 1
             if not has_trade[p] and enter_long[r] != 1 and enter_short[r] != 1:
                 continue  # nothing to do for this pair on this candle
+            if has_trade[p] and emergency[r] == 1 and not flat[p]:
+                flat[p] = True
+                if risk_on:
+                    log_event(risk_log, rstate, t, p, RULE_EVENT, KIND_FLATTEN, math.nan, math.nan,
+                              math.nan)
             o = open_[r]
             h = high[r]
             lo = low[r]
