@@ -76,9 +76,9 @@ def contribution_summary(dataframe: pd.DataFrame) -> dict[str, Any]:
     -------
     dict
         ``entries`` (rows with a long/short direction), ``mean_score`` on them,
-        ``contrib_<component>`` (mean signed contribution on entry rows), ``share_<component>``
-        (mean ``|contribution|`` / sum over components, ratio), ``veto_event``, ``veto_regime``,
-        ``veto_components`` (row counts) and ``emergency_rows``.
+        ``share_<component>`` (mean ``|contribution|`` on entry rows / sum over components,
+        ratio), ``veto_event``, ``veto_regime``, ``veto_components`` (rows whose entry was
+        vetoed) and ``emergency_rows``.
     """
     entries = dataframe["fusion_direction"] != 0
     row: dict[str, Any] = {"entries": int(entries.sum()),
@@ -88,8 +88,6 @@ def contribution_summary(dataframe: pd.DataFrame) -> dict[str, Any]:
             for c in COMPONENTS}
     total = sum(mags.values())
     for c in COMPONENTS:
-        row[f"contrib_{c}"] = (float(dataframe.loc[entries, f"contrib_{c}"].mean())
-                               if entries.any() else float("nan"))
         row[f"share_{c}"] = mags[c] / total if total > 0 else float("nan")
     veto = dataframe["fusion_veto"]
     for kind in ("event", "regime", "components"):
