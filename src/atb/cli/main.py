@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "backtesting",
     "backtesting_show",
     "data",
+    "sentiment",
 )
 
 for _name in _COMMAND_MODULES:
