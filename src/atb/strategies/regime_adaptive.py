@@ -58,7 +58,7 @@ class RegimeAdaptive(IStrategy):
 
     fusion = FusionConfig(weights={"technical": 0.7, "regime": 0.3}, entry_threshold=0.5)
 
-    def informative_pairs(self) -> list[tuple[str, str]]:
+    def informative_pairs(self) -> list[tuple[str, ...]]:
         return [(self.reference_pair, self.timeframe)]
 
     def _reference(self, pair: str) -> DataFrame | None:

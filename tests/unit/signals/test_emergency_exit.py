@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from tests.unit.backtest._scenario import frame, run, run_risk, settings
 
 
