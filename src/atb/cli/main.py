@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "backtesting",
     "backtesting_show",
     "data",
+    "models",
     "sentiment",
 )
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "BacktestRunRow", "BacktestTradeRow"]
+__all__ = ["Base", "BacktestRunRow", "BacktestTradeRow", "ModelArtifactRow"]
 
 
 class Base(DeclarativeBase):
@@ -78,3 +89,25 @@ class BacktestTradeRow(Base):
     min_rate: Mapped[float] = mapped_column(Float(precision=53))
 
     run: Mapped[BacktestRunRow] = relationship(back_populates="trades")
+
+
+class ModelArtifactRow(Base):
+    """One registered model version, mirrored from :class:`atb.ml.registry.ModelRegistry`."""
+
+    __tablename__ = "model_artifacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    features: Mapped[list[str]] = mapped_column(JSON)
+    train_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    train_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_artifacts_name_version"),)
