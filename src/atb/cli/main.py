@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "backtesting_show",
     "data",
     "models",
+    "train",
     "sentiment",
 )
 

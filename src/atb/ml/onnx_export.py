@@ -65,12 +65,40 @@ def _input_type(n_features: int) -> list[tuple[str, Any]]:
     return [("input", types.FloatTensorType([None, n_features]))]
 
 
+def _float32_thresholds(booster: Any) -> Any:
+    """A copy of ``booster`` whose split thresholds are rounded DOWN to float32 values.
+
+    ONNX tree ensembles store thresholds as float32 (rounded to nearest), so a float32 input
+    equal to a threshold rounded up would branch differently from LightGBM's double ``x <= t``.
+    With ``t'`` the largest float32 ``<= t`` no float32 lies in ``(t', t]``: for every float32
+    input ``x <= t`` and ``x <= t'`` agree, and the exported graph branches exactly like the
+    native model on float32 inputs.
+    """
+    lgb = require("lightgbm", "ml", "ONNX export of LightGBM")
+
+    def down(text: str) -> str:
+        v = float(text)
+        f = np.float32(v)
+        if float(f) > v:
+            f = np.nextafter(f, np.float32(-np.inf))
+        return repr(float(f))
+
+    lines = []
+    for line in booster.model_to_string().splitlines():
+        if line.startswith("tree_sizes="):
+            continue  # byte sizes of the trees change with the thresholds; optional when loading
+        if line.startswith("threshold="):
+            line = "threshold=" + " ".join(down(t) for t in line[len("threshold="):].split())
+        lines.append(line)
+    return lgb.Booster(model_str="\n".join(lines) + "\n")
+
+
 def _convert_lightgbm(model: Any, n_features: int) -> tuple[Any, str]:
     onnxmltools = require("onnxmltools", "ml", "ONNX export of LightGBM")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        proto = onnxmltools.convert_lightgbm(model.booster_, initial_types=_input_type(n_features),
-                                             zipmap=False)
+        proto = onnxmltools.convert_lightgbm(_float32_thresholds(model.booster_),
+                                             initial_types=_input_type(n_features), zipmap=False)
     return proto, "probabilities" if model.task == "classification" else "variable"
 
 

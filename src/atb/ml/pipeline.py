@@ -12,7 +12,7 @@ Config (``ml`` section of a strategy config)::
      "label": {"kind": "direction", "horizon": 12, "threshold": 0.0},
      "walk_forward": {"train_candles": 2880, "retrain_every": 336, "mode": "rolling"},
      "model": {"kind": "lightgbm", "params": {"n_estimators": 200}},
-     "calibration": "isotonic", "normalise": "zscore"}
+     "calibration": "platt", "normalise": "zscore"}
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class MLConfig(BaseModel):
     label: LabelConfig = Field(default_factory=LabelConfig)
     walk_forward: WalkForwardConfig = Field(default_factory=WalkForwardConfig)
     model: ModelSpec = Field(default_factory=ModelSpec)
-    calibration: Literal["isotonic", "platt"] | None = "isotonic"
+    calibration: Literal["isotonic", "platt"] | None = "platt"
     normalise: NormaliseMethod | None = "zscore"
 
 
