@@ -121,9 +121,10 @@ def _tables(result: BacktestResult, metrics: dict[str, Any]) -> list[str]:
                  else str(row[k]) for _, k in _PAIR_COLUMNS]
         parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     parts.append("</table>")
+    from atb.backtest.report import strategy_sections
     from atb.backtest.risk_report import risk_sections
 
-    for title, header, rows in risk_sections(result):
+    for title, header, rows in [*risk_sections(result), *strategy_sections(result)]:
         parts.append(f"<h2>{html.escape(title)}</h2><table class='risk'><tr>")
         parts += [f"<th>{html.escape(h)}</th>" for h in header]
         parts.append("</tr>")

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from atb.backtest.results import BacktestResult
 
-__all__ = ["fmt_coin", "render_report", "render_strategy_report", "report_text"]
+__all__ = ["fmt_coin", "render_report", "render_strategy_report", "report_text", "strategy_sections"]
 
 #: Decimals shown for amounts in a stake currency (freqtrade ``DECIMALS_PER_COIN``; default 3).
 _COIN_DECIMALS = {"BTC": 8, "ETH": 5}
@@ -170,6 +170,19 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return "-" if value != value else f"{value:.4f}"
     return "-" if value is None else str(value)
+
+
+def strategy_sections(result: BacktestResult) -> list[tuple[str, list[str], list[list[str]]]]:
+    """``(title, header, rows)`` of each strategy report section, cells formatted as text."""
+    out = []
+    for title, frame in result.strategy_report.items():
+        if frame.empty:
+            continue
+        rows = [[_cell(r[c]) for c in frame.columns] for r in frame.to_dict("records")]
+        if "n" in frame.columns and len(frame) > 1:
+            rows.append([_cell(v) for v in _weighted_row(frame).values()])
+        out.append((title.upper(), [str(c) for c in frame.columns], rows))
+    return out
 
 
 def render_strategy_report(result: BacktestResult, console: Console) -> None:

@@ -82,3 +82,25 @@ def test_fmt_coin():
     assert fmt_coin(1.23456789123, "BTC") == "1.23456789 BTC"
     assert fmt_coin(-2.5, "ETH", with_currency=False) == "-2.50000"
     assert fmt_coin(None, "USDT") == "-"
+
+
+def test_strategy_report_sections_with_weighted_all_row(result, tmp_path):
+    import dataclasses
+
+    import pandas as pd
+
+    from atb.backtest.html_report import write_html_report
+    from atb.backtest.report import strategy_sections
+
+    ml = pd.DataFrame({"pair": ["A/USDT", "B/USDT"], "n": [100, 300], "auc": [0.6, 0.4]})
+    res = dataclasses.replace(result, strategy_report={"ml out-of-sample": ml})
+    sections = strategy_sections(res)
+    assert sections[0][0] == "ML OUT-OF-SAMPLE"
+    assert sections[0][1] == ["pair", "n", "auc"]
+    # ALL: counts summed, ratios weighted by n: (100*.6 + 300*.4) / 400 = 0.45
+    assert sections[0][2][-1] == ["ALL", "400", "0.4500"]
+    text = report_text(res, compute_metrics(res))
+    assert "ML OUT-OF-SAMPLE" in text and "0.4500" in text
+    out = tmp_path / "r.html"
+    write_html_report(res, compute_metrics(res), out)
+    assert "ML OUT-OF-SAMPLE" in out.read_text()
