@@ -152,7 +152,7 @@ def make_env(candles: pd.DataFrame, config: RLConfig, features: np.ndarray | Non
     ...                         "close": close, "volume": 1.0 + np.arange(n) % 7})
     >>> env = make_env(candles, RLConfig(window=8, norm_window=24))
     >>> obs, info = env.reset(seed=0)
-    >>> obs.shape, env.action_space.n
+    >>> obs.shape, int(env.action_space.n)
     ((27,), 5)
     """
     require("gymnasium", "rl", "the RL trading environment")

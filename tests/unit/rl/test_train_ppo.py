@@ -25,7 +25,7 @@ from .conftest import PPO_CONFIG, TRAIN_ROWS
 def test_ppo_trains_in_seconds_and_saves_policy_with_metadata(ppo_policy, btc):
     record, seconds = ppo_policy
     print(f"PPO training ({PPO_CONFIG.total_timesteps} steps, {TRAIN_ROWS} candles): {seconds:.1f} s")
-    assert seconds < 45
+    assert seconds < 120  # ~8 s alone on 2 CPUs; the margin absorbs cores shared with other jobs
     assert sorted(p.name for p in record.directory.iterdir()) == ["policy.json", "policy.zip"]
     assert not list(record.directory.parent.glob(".*tmp*"))
     meta = json.loads(record.metadata_file.read_text())
