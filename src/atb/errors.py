@@ -12,9 +12,11 @@
     ├── PersistenceError       run store cannot be opened or written (stop, check the store)
     ├── ExchangeError          venue problems
     │   ├── TemporaryExchangeError   retry with backoff
-    │   │   └── RateLimitError       retry after waiting
+    │   │   ├── RateLimitError       retry after waiting
+    │   │   └── CircuitOpenError     the venue's circuit breaker is open; wait for its cool-down
     │   ├── InvalidOrderError        skip this order
-    │   └── InsufficientFundsError   skip this order
+    │   ├── InsufficientFundsError   skip this order
+    │   └── OrderNotFoundError       the venue does not know this order id (reconciliation decides)
     └── OrderStateError        illegal order state transition (a bug)
 
 Expected business outcomes (a risk denial, an unfilled order) are events, not exceptions.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 __all__ = [
     "AtbError",
+    "CircuitOpenError",
     "ConfigError",
     "DataError",
     "ExchangeError",
@@ -33,6 +36,7 @@ __all__ = [
     "MissingDataError",
     "MissingExtraError",
     "ModelError",
+    "OrderNotFoundError",
     "OrderStateError",
     "PersistenceError",
     "RateLimitError",
@@ -99,12 +103,20 @@ class RateLimitError(TemporaryExchangeError):
     """The venue rate limit was hit; retry after waiting."""
 
 
+class CircuitOpenError(TemporaryExchangeError):
+    """Calls to a venue are suspended by its circuit breaker after repeated failures; retry later."""
+
+
 class InvalidOrderError(ExchangeError):
     """The venue rejected the order as invalid; skip it."""
 
 
 class InsufficientFundsError(ExchangeError):
     """The account lacks balance for the order; skip it."""
+
+
+class OrderNotFoundError(ExchangeError):
+    """The venue does not know the order (by client or venue order id)."""
 
 
 class OrderStateError(AtbError):

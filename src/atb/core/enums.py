@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CandleType", "ExitType", "MarginMode", "RunMode", "SignalDirection", "TradingMode"]
+__all__ = [
+    "CandleType", "ExitType", "MarginMode", "OrderSide", "OrderType", "RunMode", "SignalDirection",
+    "TimeInForce", "TradingMode",
+]
 
 
 class RunMode(StrEnum):
@@ -67,3 +70,34 @@ class MarginMode(StrEnum):
     CROSS = "cross"
     ISOLATED = "isolated"
     NONE = ""
+
+
+class OrderSide(StrEnum):
+    """Side of an order (ccxt's values)."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    """Order types of the exchange port (ccxt's values).
+
+    ``stop_limit`` is a limit order armed at ``stop_price`` (ccxt's ``stopPrice`` parameter).
+    """
+
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_LIMIT = "stop_limit"
+
+
+class TimeInForce(StrEnum):
+    """Time in force (ccxt's values).
+
+    Good till cancelled, immediate or cancel, fill or kill, post-only (maker only: rejected if
+    it would take).
+    """
+
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    PO = "PO"

@@ -1,0 +1,1 @@
+"""Execution: the exchange port, its adapters (paper, ccxt), fills and the order path to a venue."""
