@@ -19,7 +19,8 @@ from atb.backtest.kernels import records as rec
 from atb.backtest.kernels.simulate_nb import simulate_nb
 from atb.backtest.markets import load_markets
 from atb.backtest.settings import SimulationSettings
-from atb.backtest.simulation import build_input
+from atb.backtest.risk_run import disabled_risk_arrays
+from atb.backtest.simulation import build_input, new_loop_state
 from atb.config.freqtrade import load_freqtrade_config
 from atb.core.timeframe import timeframe_to_seconds
 from atb.data.history import load_data
@@ -40,22 +41,26 @@ def main() -> None:
     _attach_dataprovider(strategy, inputs, startup, load_data)
     data = load_data(inputs.datadir, list(pairs), tf, timerange=inputs.timerange,
                      startup_candles=startup)
-    frames, ticks, _ = _prepare_pairs(strategy, data, inputs, startup)
+    frames, ticks, *_ = _prepare_pairs(strategy, data, inputs, startup)
     settings = SimulationSettings.from_config(config, strategy)
     sim_in = build_input(frames, ticks, inputs.markets, tf)
     a = sim_in.arrays
     roi_keys, roi_vals = settings.roi_arrays()
     params = settings.params_vector()
 
+    risk = disabled_risk_arrays(len(sim_in.pairs))
+
     def run() -> int:
         ts = np.full((len(sim_in.pairs), rec.TS_N), np.nan)
         out = np.zeros((sim_in.capacity + len(sim_in.pairs), rec.OUT_N))
+        loop_i, loop_f = new_loop_state(len(sim_in.pairs))
+        tf_ns = timeframe_to_seconds(tf) * 1_000_000_000
         n, _ = simulate_nb(
             a["date_ns"], a["open"], a["high"], a["low"], a["close"], a["enter_long"],
-            a["exit_long"], a["enter_short"], a["exit_short"], a["enter_tag"], a["exit_tag"],
-            a["tick_dec"], a["pair_start"], a["pair_len"], a["amount_dec"], a["pair_limits"],
-            sim_in.start_ns, sim_in.end_ns, timeframe_to_seconds(tf) * 1_000_000_000, roi_keys,
-            roi_vals, params, 0, ts, out)
+            a["exit_long"], a["enter_short"], a["exit_short"], a["emergency_exit"], a["enter_tag"],
+            a["exit_tag"], a["tick_dec"], a["pair_start"], a["pair_len"], a["amount_dec"],
+            a["pair_limits"], sim_in.start_ns, sim_in.end_ns, tf_ns, roi_keys, roi_vals, params, 0,
+            ts, out, *risk.kernel_args(), loop_i, loop_f, sim_in.start_ns + tf_ns, True)
         return int(n)
 
     trades = run()

@@ -17,7 +17,9 @@ from atb.backtest.results import TRADE_COLUMNS
 from atb.backtest.settings import SimulationSettings
 from atb.core.timeframe import timeframe_to_seconds
 
-__all__ = ["SimulationInput", "SimulationOutput", "build_input", "run_simulation", "warm_up"]
+__all__ = [
+    "SimulationInput", "SimulationOutput", "build_input", "new_loop_state", "run_simulation", "warm_up",
+]
 
 _SIGNALS = ("enter_long", "exit_long", "enter_short", "exit_short", "emergency_exit")
 
@@ -42,6 +44,17 @@ class SimulationOutput:
     rejected_signals: int
     start: pd.Timestamp
     end: pd.Timestamp
+
+
+def new_loop_state(n_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh resumable loop state for ``simulate_nb``: ``(loop_i, loop_f)``.
+
+    ``loop_i`` is int64[n_pairs, LI_N] (cursors 0, no trades, first-seen -1), ``loop_f`` is
+    float64[LF_N] zeros (see ``records.LI_*``/``LF_*``).
+    """
+    loop_i = np.zeros((n_pairs, rec.LI_N), dtype=np.int64)
+    loop_i[:, rec.LI_FIRST_SEEN] = -1
+    return loop_i, np.zeros(rec.LF_N, dtype=np.float64)
 
 
 def _step_decimals(step: float) -> int:
@@ -175,13 +188,14 @@ def run_simulation(
     tf_ns = timeframe_to_seconds(settings.timeframe) * 1_000_000_000
     fn = kernel or simulate_nb
     ra = risk if risk is not None else disabled_risk_arrays(n_pairs)
+    loop_i, loop_f = new_loop_state(n_pairs)
     n, rejected = fn(
         a["date_ns"], a["open"], a["high"], a["low"], a["close"], a["enter_long"], a["exit_long"],
         a["enter_short"], a["exit_short"], a["emergency_exit"], a["enter_tag"], a["exit_tag"],
         a["tick_dec"],
         a["pair_start"], a["pair_len"], a["amount_dec"], a["pair_limits"], sim_in.start_ns,
         sim_in.end_ns, tf_ns, roi_keys, roi_vals, settings.params_vector(), cb_flags, ts, out,
-        *ra.kernel_args(),
+        *ra.kernel_args(), loop_i, loop_f, sim_in.start_ns + tf_ns, True,
     )
     trades = decode_trades(out[:n], sim_in.pairs, tags if tags is not None else sim_in.tags)
     return SimulationOutput(

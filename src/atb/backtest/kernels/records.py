@@ -136,3 +136,22 @@ CB_EXIT_PRICE = 64
 CB_LEVERAGE = 128
 CB_ENTRY_TIMEOUT = 256
 CB_EXIT_TIMEOUT = 512
+
+# --- resumable loop state (simulate_nb's ``loop_i``/``loop_f``) -------------------------------
+# int64[n_pairs, LI_N]: per-pair cursor and flags kept between calls, so the live engine can run
+# the loop one candle at a time with exactly the backtest's semantics.
+LI_PTR = 0  # next row (0-based within the pair) to visit
+LI_HAS_TRADE = 1  # 1 when the pair has an open trade (its state is in ``ts[p]``)
+LI_OPEN_ORDER = 2  # pairs with open trades, by opening (first n_open entries valid)
+LI_FIRST_SEEN = 3  # order in which pairs were first processed (-1 = not yet)
+LI_FLAT = 4  # 1 when an emergency exit is pending for the pair
+LI_N = 5
+# float64[LF_N]: loop scalars
+LF_N_OPEN = 0
+LF_N_SEEN = 1
+LF_CLOSED_PROFIT = 2  # realised profit of closed trades, quote currency
+LF_TIED_UP = 3  # stake in open trades, quote currency
+LF_N_OUT = 4  # closed trades written to ``out``
+LF_REJECTED = 5  # entry signals rejected by max_open_trades
+LF_SEQ = 6  # entries so far
+LF_N = 7

@@ -40,6 +40,18 @@ from atb.backtest.kernels.records import (
     P_TRAILING_POSITIVE,
     P_TRAILING_STOP,
     P_USE_CUSTOM_STOPLOSS,
+    LF_CLOSED_PROFIT,
+    LF_N_OPEN,
+    LF_N_OUT,
+    LF_N_SEEN,
+    LF_REJECTED,
+    LF_SEQ,
+    LF_TIED_UP,
+    LI_FIRST_SEEN,
+    LI_FLAT,
+    LI_HAS_TRADE,
+    LI_OPEN_ORDER,
+    LI_PTR,
     TS_ENTRY_OPEN,
     TS_EXIT_DATE,
     TS_EXIT_OPEN,
@@ -82,7 +94,7 @@ def simulate_nb(
     enter_tag, exit_tag, tick_dec, pair_start, pair_len, amount_dec, pair_limits,
     start_ns, end_ns, tf_ns, roi_keys, roi_vals, params, cb_flags, ts, out,
     rp, grid_close, grid_ret, vol_row, asset_id, sector_id, regime_scale, rstate, rin, order_times,
-    profits, risk_log, equity_out, state_out,
+    profits, risk_log, equity_out, state_out, loop_i, loop_f, t_from, finalize,
 ):
     """Simulate all pairs over ``start + tf .. end`` and record closed trades.
 
@@ -138,16 +150,28 @@ def simulate_nb(
         Denials, reductions, state changes and flattens (``risk_nb.LOG_*``).
     equity_out, state_out : float64[n_grid]
         Mark-to-market equity and trading state at each candle close.
+    loop_i : int64[n_pairs, LI_N], loop_f : float64[LF_N]
+        Loop state (``records.LI_*``/``LF_*``), read at the start and written back at the end:
+        a fresh state (:func:`atb.backtest.simulation.new_loop_state`) runs a whole backtest; the
+        live engine keeps it between calls and runs one candle per call.
+    t_from : int
+        First loop time, UTC ns (``start_ns + tf_ns`` for a whole backtest).
+    finalize : bool
+        Backtest end: no entries on the last candle and open trades force-exited. False in the
+        live engine (the newest candle is not the last one).
 
     Returns
     -------
     (n_trades, rejected_signals) : tuple of int
+        Totals since the loop state was fresh.
     """
     n_pairs = pair_start.shape[0]
-    ptr = np.zeros(n_pairs, dtype=np.int64)
-    has_trade = np.zeros(n_pairs, dtype=np.bool_)
-    open_order = np.empty(n_pairs, dtype=np.int64)  # pairs with open trades, by opening
-    n_open = 0
+    ptr = loop_i[:, LI_PTR]
+    has_trade = loop_i[:, LI_HAS_TRADE]
+    open_order = loop_i[:, LI_OPEN_ORDER]  # pairs with open trades, by opening
+    first_seen = loop_i[:, LI_FIRST_SEEN]  # order pairs were first processed
+    flat = loop_i[:, LI_FLAT]  # pairs with an emergency exit pending
+    n_open = int(loop_f[LF_N_OPEN])
     visit = np.empty(n_pairs, dtype=np.int64)
     in_open = np.zeros(n_pairs, dtype=np.bool_)
     cand_type = np.zeros(4, dtype=np.int64)  # exit candidates of one decision
@@ -160,23 +184,21 @@ def simulate_nb(
     max_open = params[P_MAX_OPEN_TRADES]
     entry_to = params[P_ENTRY_TIMEOUT_NS]
     exit_to = params[P_EXIT_TIMEOUT_NS]
-    first_seen = np.full(n_pairs, -1, dtype=np.int64)  # order pairs were first processed
-    n_seen = 0
-    closed_profit = 0.0
-    tied_up = 0.0
-    n_out = 0
-    rejected = 0
-    seq = 0
+    n_seen = int(loop_f[LF_N_SEEN])
+    closed_profit = loop_f[LF_CLOSED_PROFIT]
+    tied_up = loop_f[LF_TIED_UP]
+    n_out = int(loop_f[LF_N_OUT])
+    rejected = int(loop_f[LF_REJECTED])
+    seq = int(loop_f[LF_SEQ])
     risk_on = rp[R_ENABLED] > 0.5
-    flat = np.zeros(n_pairs, dtype=np.bool_)  # pairs with an emergency exit pending
-    t = start_ns + tf_ns
+    t = t_from
     while t <= end_ns:
-        is_last = t == end_ns
+        is_last = finalize and t == end_ns
         k_grid = (t - start_ns) // tf_ns
         if risk_on and rstate[RS_FLATTEN] > 0.5:
             rstate[RS_FLATTEN] = 0.0
             for k in range(n_open):
-                flat[open_order[k]] = True
+                flat[open_order[k]] = 1
         # visiting order: pairs with open trades (by opening), then the rest (whitelist order)
         nv = 0
         for k in range(n_open):
@@ -201,10 +223,10 @@ def simulate_nb(
             if first_seen[p] < 0:
                 first_seen[p] = n_seen
                 n_seen += 1
-            if not has_trade[p] and enter_long[r] != 1 and enter_short[r] != 1:
+            if has_trade[p] == 0 and enter_long[r] != 1 and enter_short[r] != 1:
                 continue  # nothing to do for this pair on this candle
-            if has_trade[p] and emergency[r] == 1 and not flat[p]:
-                flat[p] = True
+            if has_trade[p] == 1 and emergency[r] == 1 and flat[p] == 0:
+                flat[p] = 1
                 if risk_on:
                     log_event(risk_log, rstate, t, p, RULE_EVENT, KIND_FLATTEN, math.nan, math.nan,
                               math.nan)
@@ -227,7 +249,7 @@ def simulate_nb(
             # a second pass reverses the position when a trade closed on this candle and the
             # signal points the other way (freqtrade calls backtest_loop twice then)
             for _pass in range(2):
-                had = has_trade[p]
+                had = has_trade[p] == 1
                 had_short = had and st[TS_IS_SHORT] > 0.5
                 # 1. open orders: timeouts
                 if has_trade[p]:
@@ -236,7 +258,7 @@ def simulate_nb(
                         if not timed and (cb_flags & CB_ENTRY_TIMEOUT):
                             timed = cb_check_entry_timeout(p, r, t)
                         if timed:
-                            has_trade[p] = False
+                            has_trade[p] = 0
                             st[TS_OPEN_ROW] = math.nan
                             tied_up -= st[TS_STAKE]
                             n_open = _remove(open_order, n_open, p)
@@ -248,10 +270,10 @@ def simulate_nb(
                             st[TS_EXIT_OPEN] = 0.0
                 # 1b. emergency flatten ordered by the risk engine: exit at this candle's open
                 if flat[p]:
-                    flat[p] = False
+                    flat[p] = 0
                     if has_trade[p]:
                         if st[TS_ENTRY_OPEN] > 0.5:
-                            has_trade[p] = False
+                            has_trade[p] = 0
                             st[TS_OPEN_ROW] = math.nan
                         else:
                             _place_exit_order(st, o, t)
@@ -263,11 +285,11 @@ def simulate_nb(
                             record_profit(profits, rstate, _trade_ratio(st, pr))
                             n_out += 1
                         tied_up -= st[TS_STAKE]
-                        has_trade[p] = False
+                        has_trade[p] = 0
                         n_open = _remove(open_order, n_open, p)
                         break
                 # 2. entry
-                if not has_trade[p] and not is_last:
+                if has_trade[p] == 0 and not is_last:
                     if direction != 0:
                         if n_open < max_open:
                             if risk_on:
@@ -294,13 +316,13 @@ def simulate_nb(
                                                   KIND_REDUCED, rin[RI_EQUITY], rin[RI_REQUESTED],
                                                   rin[RI_APPROVED])
                                 seq += 1
-                                has_trade[p] = True
+                                has_trade[p] = 1
                                 tied_up += st[TS_STAKE]
                                 open_order[n_open] = p
                                 n_open += 1
                         else:
                             rejected += 1
-                if not has_trade[p]:
+                if has_trade[p] == 0:
                     break
                 # 3. entry order fill
                 if st[TS_ENTRY_OPEN] > 0.5:
@@ -323,7 +345,7 @@ def simulate_nb(
                         record_profit(profits, rstate, _trade_ratio(st, pr))
                         n_out += 1
                         tied_up -= st[TS_STAKE]
-                        has_trade[p] = False
+                        has_trade[p] = 0
                         n_open = _remove(open_order, n_open, p)
                         break
                 # 4. exit decision
@@ -342,9 +364,9 @@ def simulate_nb(
                         record_profit(profits, rstate, _trade_ratio(st, pr))
                     n_out += 1
                     tied_up -= st[TS_STAKE]
-                    has_trade[p] = False
+                    has_trade[p] = 0
                     n_open = _remove(open_order, n_open, p)
-                if not (can_short and direction != 0 and had and not has_trade[p]):
+                if not (can_short and direction != 0 and had and has_trade[p] == 0):
                     break
                 if (-1 if had_short else 1) == direction:
                     break
@@ -352,6 +374,15 @@ def simulate_nb(
             end_of_candle(rstate, ts, open_order, n_open, grid_close, k_grid, t + tf_ns,
                           closed_profit, params, rp, risk_log, equity_out, state_out)
         t += tf_ns
+    loop_f[LF_N_OPEN] = n_open
+    loop_f[LF_N_SEEN] = n_seen
+    loop_f[LF_CLOSED_PROFIT] = closed_profit
+    loop_f[LF_TIED_UP] = tied_up
+    loop_f[LF_N_OUT] = n_out
+    loop_f[LF_REJECTED] = rejected
+    loop_f[LF_SEQ] = seq
+    if not finalize:
+        return n_out, rejected
     # trades still open at the end: force exit at each pair's last candle open, pairs in the
     # order they were first processed (freqtrade iterates its per-pair dict in that order)
     for k in np.argsort(first_seen[open_order[:n_open]], kind="mergesort"):
