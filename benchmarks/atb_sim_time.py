@@ -18,8 +18,8 @@ from atb.backtest.engine import BacktestInputs, _attach_dataprovider, _prepare_p
 from atb.backtest.kernels import records as rec
 from atb.backtest.kernels.simulate_nb import simulate_nb
 from atb.backtest.markets import load_markets
-from atb.backtest.settings import SimulationSettings
 from atb.backtest.risk_run import disabled_risk_arrays
+from atb.backtest.settings import SimulationSettings
 from atb.backtest.simulation import build_input, new_loop_state
 from atb.config.freqtrade import load_freqtrade_config
 from atb.core.timeframe import timeframe_to_seconds

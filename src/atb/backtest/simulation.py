@@ -186,7 +186,7 @@ def run_simulation(
     out = np.zeros((sim_in.capacity + n_pairs, rec.OUT_N), dtype=np.float64)
     roi_keys, roi_vals = settings.roi_arrays()
     tf_ns = timeframe_to_seconds(settings.timeframe) * 1_000_000_000
-    fn = kernel or simulate_nb
+    fn: Any = kernel or simulate_nb
     ra = risk if risk is not None else disabled_risk_arrays(n_pairs)
     loop_i, loop_f = new_loop_state(n_pairs)
     n, rejected = fn(
