@@ -1,0 +1,243 @@
+"""One strategy on its pairs, candle by candle: analysis, the shared trade loop, the risk gate.
+
+:class:`StrategyRunner` is what the paper and live engines run for each strategy instance. On
+every closed candle it
+
+1. appends the candle to each pair's history and to the :class:`~atb.live.stepper.CandleStepper`
+   row with the signals of the previous candle (the backtest's row layout);
+2. runs the backtest loop for that candle (:meth:`CandleStepper.step`) and puts every entry it
+   decides through ``gate`` (the risk engine). A denied entry is undone: the loop state is
+   restored and the candle re-run with that pair's entry signal cleared, so the wallet, the
+   open-trade count and the other pairs see exactly what a denial means; a reduced entry keeps its
+   trade with the approved amount;
+3. analyses each pair's history with the strategy (``populate_*`` through ``atb_analyze``) and
+   keeps the newest candle's signals for the next candle.
+
+The strategy sees only candles that have closed (its history ends at the candle just closed;
+informative timeframes are resampled from complete periods only), so nothing after the decision
+time can reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from atb.backtest.kernels import records as rec
+from atb.backtest.markets import MarketInfo
+from atb.backtest.settings import SimulationSettings
+from atb.core.timeframe import timeframe_to_seconds
+from atb.errors import DataError, StrategyError
+from atb.live.stepper import CandleStepper, EntryDecision, StepResult
+from atb.strategy.dataprovider import DataProvider
+
+__all__ = ["EntryGate", "StrategyRunner"]
+
+#: ``gate(entry) -> approved amount`` (base currency; 0 denies, less than ``entry.amount`` reduces).
+EntryGate = Callable[[EntryDecision], float]
+
+_SIGNAL_COLS = ("enter_long", "exit_long", "enter_short", "exit_short", "emergency_exit",
+                "enter_tag", "exit_tag")
+_OHLCV = ["date", "open", "high", "low", "close", "volume"]
+
+
+def _last_signals(frame: pd.DataFrame) -> dict[str, object]:
+    row = frame.iloc[-1]
+    return {c: row[c] for c in _SIGNAL_COLS if c in frame.columns}
+
+
+class StrategyRunner:
+    """Drive one strategy instance over closed candles with the backtest's semantics.
+
+    Parameters
+    ----------
+    strategy : IStrategy
+        Loaded strategy (config applied).
+    config : dict
+        The validated freqtrade-style config (stake, wallet, fees, ROI, stoploss overrides).
+    history : mapping pair -> DataFrame
+        Warm-up candles per pair (columns ``date`` (UTC), open, high, low, close, volume), all
+        closed, ending at the same candle; at least the strategy's ``startup_candle_count``.
+    markets : mapping pair -> MarketInfo, optional
+        Amount steps and limits (from the venue's markets).
+    tick_decimals : mapping pair -> int, or callable ``(pair, candle_open_ns) -> int``, optional
+        Decimals of each pair's price tick (default 8). Live: the venue's price precision. A
+        replay that must equal the backtest passes the backtest's per-month ticks
+        (:func:`atb.backtest.ticks.tick_decimals_for`).
+    gate : EntryGate, optional
+        The risk gate (default: approve everything; engines always pass the risk engine's).
+    window : int, optional
+        Candles kept per pair for the analysis (None: the whole history, as the backtest sees).
+    capacity : int
+        Rows kept in the stepper per pair.
+
+    Raises
+    ------
+    DataError
+        A pair has no warm-up candles or the pairs' histories end at different candles.
+    """
+
+    def __init__(self, strategy: Any, config: Mapping[str, Any], history: Mapping[str, pd.DataFrame], *,
+                 markets: Mapping[str, MarketInfo] | None = None,
+                 tick_decimals: Mapping[str, int] | Callable[[str, int], int] | None = None,
+                 gate: EntryGate | None = None, window: int | None = None, capacity: int = 50_000) -> None:
+        if not history:
+            raise DataError("runner: no pairs")
+        self.strategy = strategy
+        self.timeframe = str(getattr(strategy, "timeframe", None) or config.get("timeframe"))
+        self.tf_ns = timeframe_to_seconds(self.timeframe) * 1_000_000_000
+        self.pairs = tuple(history)
+        self._hist: dict[str, pd.DataFrame] = {}
+        last: set[int] = set()
+        for pair, df in history.items():
+            if df is None or df.empty:
+                raise DataError(f"runner: no warm-up candles for {pair}")
+            frame = df[_OHLCV].reset_index(drop=True)
+            self._hist[pair] = frame
+            last.add(int(pd.Timestamp(frame["date"].iloc[-1]).value))
+        if len(last) != 1:
+            raise DataError("runner: warm-up histories must end at the same candle")
+        self.last_ns = last.pop()
+        self.window = window
+        self._ticks = tick_decimals if callable(tick_decimals) else dict(tick_decimals or {})
+        self._gate = gate
+        settings = SimulationSettings.from_config(dict(config), strategy)
+        self.stepper = CandleStepper(self.pairs, settings, start_ns=self.last_ns, markets=markets,
+                                     capacity=capacity)
+        self.signals: dict[str, dict[str, object]] = {}
+        self.analyzed: dict[str, pd.DataFrame] = {}
+        for pair in self.pairs:
+            self._analyze(pair)
+
+    # -- analysis ------------------------------------------------------------------------------
+    def _loader(self, pair: str, timeframe: str, candle_type: str) -> pd.DataFrame:
+        base = self._hist.get(pair)
+        if base is None:
+            raise StrategyError(f"runner: {pair} is not traded by this runner; add it to the "
+                                "pair whitelist to use it as an informative pair")
+        if timeframe in ("", self.timeframe):
+            return base
+        tf_s = timeframe_to_seconds(timeframe)
+        if tf_s < timeframe_to_seconds(self.timeframe):
+            raise StrategyError(f"runner: informative timeframe {timeframe} is below the "
+                                f"strategy's {self.timeframe}")
+        rule = f"{tf_s}s"
+        g = base.set_index("date").resample(rule, origin="epoch", label="left", closed="left")
+        agg = g.agg({"open": "first", "high": "max", "low": "min", "close": "last",
+                     "volume": "sum"}).dropna()
+        counts = g["close"].count()
+        need = tf_s // timeframe_to_seconds(self.timeframe)
+        complete = counts[counts >= need].index
+        out = agg.loc[agg.index.isin(complete)].reset_index()
+        return out[_OHLCV]
+
+    def _analyze(self, pair: str) -> None:
+        df = self._hist[pair]
+        if self.window is not None and len(df) > self.window:
+            df = df.iloc[-self.window:].reset_index(drop=True)
+        dp = DataProvider(self._loader, self.pairs, "dry_run", self.timeframe)
+        if hasattr(self.strategy, "atb_set_dataprovider"):
+            self.strategy.atb_set_dataprovider(dp)
+        rows = len(df)
+        try:
+            out = self.strategy.atb_analyze(df.copy(), {"pair": pair})
+        except StrategyError:
+            raise
+        except Exception as exc:  # user code: one line naming the pair
+            raise StrategyError(f"strategy {type(self.strategy).__name__} failed on {pair}: "
+                                f"{type(exc).__name__}: {exc}") from exc
+        if len(out) != rows:
+            raise StrategyError(f"strategy {type(self.strategy).__name__} changed the number of rows "
+                                f"of {pair} ({rows} -> {len(out)})")
+        self.analyzed[pair] = out
+        self.signals[pair] = _last_signals(out)
+
+    # -- one candle ----------------------------------------------------------------------------
+    def on_candles(self, at_ns: int, candles: Mapping[str, Sequence[float]]) -> StepResult:
+        """Process the candles that opened at ``at_ns`` (UTC ns) and have just closed.
+
+        ``candles`` maps pair -> ``(open, high, low, close, volume)``; a pair without a candle
+        (a venue gap) is simply not processed for this time, as in the backtest.
+
+        Raises
+        ------
+        DataError
+            ``at_ns`` is not the candle after the previous one.
+        """
+        if at_ns != self.last_ns + self.tf_ns:
+            raise DataError(f"runner: candle {pd.Timestamp(at_ns, tz='UTC')} is not the next "
+                            f"{self.timeframe} candle after {pd.Timestamp(self.last_ns, tz='UTC')}")
+        date = pd.Timestamp(at_ns, tz="UTC")
+        for pair, (o, h, lo, c, v) in candles.items():
+            if pair not in self._hist:
+                raise DataError(f"runner: candle for unknown pair {pair}")
+            self.stepper.append(pair, at_ns, float(o), float(h), float(lo), float(c),
+                                signals=self.signals.get(pair), tick_dec=self._tick(pair, at_ns))
+            frame = self._hist[pair]
+            frame.loc[len(frame)] = [date, float(o), float(h), float(lo), float(c), float(v)]
+        result = self._gated_step(at_ns)
+        self.last_ns = at_ns
+        for pair in candles:
+            self._analyze(pair)
+        return result
+
+    def _tick(self, pair: str, at_ns: int) -> int:
+        if callable(self._ticks):
+            return int(self._ticks(pair, at_ns))
+        return int(self._ticks.get(pair, 8))
+
+    def _gated_step(self, at_ns: int) -> StepResult:
+        st = self.stepper
+        saved = (st.ts.copy(), st.loop_i.copy(), st.loop_f.copy(), st.next_t)
+        denied: set[str] = set()
+        while True:
+            result = st.step(at_ns)
+            if self._gate is None:
+                return result
+            approved: dict[str, float] = {}
+            newly_denied = set()
+            for entry in result.entries:
+                amount = float(self._gate(entry))
+                if not amount > 0.0:
+                    newly_denied.add(entry.pair)
+                elif amount < entry.amount:
+                    approved[entry.pair] = amount
+            if not newly_denied:
+                entries = []
+                for e in result.entries:
+                    if e.pair in approved and st.has_trade(e.pair):
+                        st.apply_entry_fill(e.pair, open_rate=e.price, amount=approved[e.pair])
+                        e = replace(e, amount=approved[e.pair], stake=approved[e.pair] * e.price / e.leverage)
+                    entries.append(e)
+                return replace(result, entries=tuple(entries))
+            denied |= newly_denied
+            st.ts[:], st.loop_i[:], st.loop_f[:] = saved[0], saved[1], saved[2]
+            st.next_t = saved[3]
+            for pair in denied:
+                self._clear_entry(pair)
+
+    def _clear_entry(self, pair: str) -> None:
+        st = self.stepper
+        p = self.pairs.index(pair)
+        r = int(st.pair_start[p] + st.pair_len[p] - 1)
+        st.a["enter_long"][r] = 0
+        st.a["enter_short"][r] = 0
+
+    # -- state for engines -----------------------------------------------------------------------
+    def open_trade_state(self, pair: str) -> dict[str, float] | None:
+        """Open rate, amount, stake and stop of ``pair``'s open trade (None: no trade)."""
+        if not self.stepper.has_trade(pair):
+            return None
+        s = self.stepper.ts[self.pairs.index(pair)]
+        return {"open_rate": float(s[rec.TS_OPEN_RATE]), "amount": float(s[rec.TS_AMOUNT]),
+                "stake": float(s[rec.TS_STAKE]), "stop": float(s[rec.TS_STOP]),
+                "is_short": float(s[rec.TS_IS_SHORT])}
+
+    def wallet(self) -> dict[str, float]:
+        """The loop's wallet: realised profit and the stake tied up in open trades (quote)."""
+        return {"closed_profit": float(self.stepper.loop_f[rec.LF_CLOSED_PROFIT]),
+                "tied_up": float(self.stepper.loop_f[rec.LF_TIED_UP])}
+
