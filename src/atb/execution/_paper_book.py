@@ -105,6 +105,7 @@ class OrderBook:
         self._orders: dict[str, PaperOrder] = {}
         self._fills: list[Fill] = []
         self._last: dict[str, tuple[Decimal, Decimal | None]] = {}
+        self._last_bar: dict[str, Bar] = {}
         self._ids = itertools.count(1)
 
     # --- queries ------------------------------------------------------------------------------
@@ -221,7 +222,13 @@ class OrderBook:
         self._set_status(order, _S.OPEN)
         updates = [order.view()]
         last = self._last.get(order.request.pair)
-        if self.config.fill_mode == "immediate" and last is not None:
+        bar = self._last_bar.get(order.request.pair)
+        if self.config.fill_mode == "bar" and bar is not None:
+            if order.request.order_type == OrderType.MARKET:
+                c = bar.close
+                bar = Bar(open=c, high=c, low=c, close=c, volume=bar.volume, at_ms=bar.at_ms)
+            updates += self._match(order, bar)
+        elif self.config.fill_mode == "immediate" and last is not None:
             p, vol = last
             updates += self._match(order, Bar(open=p, high=p, low=p, close=p, volume=vol,
                                               at_ms=self.now_ms))
@@ -230,6 +237,8 @@ class OrderBook:
     def on_bar(self, pair: str, bar: Bar, *, is_candle: bool) -> list[VenueOrder]:
         """Match the pair's orders that were active at ``bar.at_ms``, in placement order."""
         updates = self.advance(None, None, None, bar.at_ms)
+        if is_candle:
+            self._last_bar[pair] = bar
         for order in self.open_orders(pair):
             if order.status == _S.SUBMITTED or order.active_ms > bar.at_ms:
                 continue

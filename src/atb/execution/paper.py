@@ -16,6 +16,12 @@ Timing (``PaperConfig.fill_mode``):
   candle; tickers (:meth:`set_price`) only match resting limit and stop orders.
 * ``"immediate"``: a market order (and a marketable limit) fills when it becomes active at the
   last known price (last ticker or candle close), with slippage.
+* ``"bar"`` (candle replay of decisions made on a closed candle): an order that becomes active
+  is matched at once against the pair's last closed candle with the candle rules above (a limit
+  at a price the candle traded fills at that price; a market order at the candle's close). The
+  live engine's replay mode decides on candle ``t`` with the backtest's loop (entries at ``t``'s
+  open, stop/ROI exits inside ``t``) and sends limit orders at the loop's prices, which this
+  mode fills exactly there: the backtest's trades, through the real order path.
 
 An order is active ``latency_ms`` of feed time after placement; before that the venue does not
 know it (``fetch_order``/``cancel_order`` raise :class:`~atb.errors.OrderNotFoundError`,
@@ -55,8 +61,9 @@ __all__ = ["FillMode", "PaperConfig", "PaperExchange", "paper_markets"]
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-#: When market orders fill: at the next candle's open (backtest parity) or at the last price.
-FillMode = Literal["next_open", "immediate"]
+#: When orders fill: at the next candle's open (backtest timing), at the last price, or against the
+#: last closed candle (replay of decisions made on it).
+FillMode = Literal["next_open", "immediate", "bar"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +75,7 @@ class PaperConfig:
     venue : str
         Venue id reported by the exchange.
     fill_mode : FillMode
-        ``"next_open"`` (default, the backtest's timing) or ``"immediate"``.
+        ``"next_open"`` (default, the backtest's timing), ``"immediate"`` or ``"bar"``.
     balances : mapping currency -> Decimal
         Starting free balances.
     slippage : SlippageModel
@@ -91,9 +98,9 @@ class PaperConfig:
     history: int = 1000
 
     def __post_init__(self) -> None:
-        if self.fill_mode not in ("next_open", "immediate"):
+        if self.fill_mode not in ("next_open", "immediate", "bar"):
             raise ConfigError(f"paper: invalid value for 'fill_mode': {self.fill_mode!r} "
-                              "(next_open or immediate)")
+                              "(next_open, immediate or bar)")
         mp = self.max_participation
         if mp is not None and not (0.0 < mp <= 1.0):
             raise ConfigError(f"paper: invalid value for 'max_participation': {mp!r} (0 < x <= 1)")

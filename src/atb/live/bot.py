@@ -1,0 +1,284 @@
+"""One strategy instance in the live engine: its runner, risk engine, order manager and wallet slice.
+
+A :class:`TradingBot` turns the decisions of its :class:`~atb.live.runner.StrategyRunner` into
+orders. Entries pass the bot's :class:`~atb.risk.engine.RiskEngine` inside the runner's step (the
+gate); every decision, with its signals and the risk verdict, is recorded in the order store;
+orders go through the bot's :class:`~atb.execution.order_manager.OrderManager` (write-ahead,
+idempotent client ids). Orders are keyed by the decision that produced them (tag
+``<kind>:<pair>:<candle open ns>``): processing a candle again after a crash finds the order
+already written and does not send it twice.
+
+Order style: ``"limit"`` sends each order as a limit order at the loop's price (the candle replay
+mode: a :class:`~atb.execution.paper.PaperExchange` in ``bar`` mode fills it within the candle the
+decision was made on, exactly as the backtest); ``"market"`` sends market orders (live venues; the
+real fill price is written back into the loop's trade state).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Literal
+
+from atb.core.enums import OrderSide, OrderType, SignalDirection
+from atb.execution.models import Market
+from atb.execution.order_manager import OrderManager
+from atb.live.runner import StrategyRunner
+from atb.live.stepper import EntryDecision, ExitDecision, StepResult
+from atb.orders.models import Order, OrderIntent
+from atb.orders.ports import OrderStore
+from atb.orders.records import Decision, LiveTrade
+from atb.orders.state import OrderStatus
+from atb.risk.engine import OpenPosition, RiskEngine
+
+__all__ = ["BotPortfolio", "OrderStyle", "TradingBot"]
+
+OrderStyle = Literal["limit", "market"]
+
+
+def _utc(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
+
+
+def _dec(x: float) -> Decimal:
+    return Decimal(repr(float(x)))
+
+
+class BotPortfolio:
+    """The risk engine's view of one bot: wallet slice + realised profit + open trades at market.
+
+    ``last_close`` (pair -> close, quote currency) is updated by the bot on every candle.
+    """
+
+    def __init__(self, runner: StrategyRunner, wallet: float) -> None:
+        self.runner = runner
+        self.wallet = float(wallet)
+        self.last_close: dict[str, float] = {}
+
+    def positions(self) -> list[OpenPosition]:
+        """Open trades at the last close (notional, quote currency)."""
+        out = []
+        for pair in self.runner.stepper.open_trade_pairs():
+            st = self.runner.open_trade_state(pair)
+            if st is None:
+                continue
+            price = self.last_close.get(pair, st["open_rate"])
+            out.append(OpenPosition(pair, st["amount"] * price, st["is_short"] > 0.5))
+        return out
+
+    def equity(self) -> float:
+        """Wallet + realised profit + unrealised profit of open trades (quote currency)."""
+        eq = self.wallet + self.runner.wallet()["closed_profit"]
+        for pair in self.runner.stepper.open_trade_pairs():
+            st = self.runner.open_trade_state(pair)
+            if st is None:
+                continue
+            price = self.last_close.get(pair, st["open_rate"])
+            sign = -1.0 if st["is_short"] > 0.5 else 1.0
+            eq += sign * (price - st["open_rate"]) * st["amount"]
+        return eq
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Entry decisions of the step being processed and their risk verdicts."""
+
+    verdicts: dict[tuple[str, int], tuple[str, str | None]] = field(default_factory=dict)
+
+
+class TradingBot:
+    """A strategy instance wired to the risk engine, the order store and its venue.
+
+    Parameters
+    ----------
+    strategy_id : str
+        Unique id of this instance (orders, decisions and trades are stored under it).
+    runner : StrategyRunner
+        Built without a gate; the bot installs the risk engine as its gate.
+    risk : RiskEngine
+        This bot's risk engine (its portfolio view is :attr:`portfolio`).
+    portfolio : BotPortfolio
+    manager : OrderManager
+    store : OrderStore
+    markets : mapping pair -> Market
+        The venue's rules (amount step, price tick) for rounding orders.
+    order_style : OrderStyle
+        ``"limit"`` (replay) or ``"market"`` (live).
+    """
+
+    def __init__(self, strategy_id: str, runner: StrategyRunner, risk: RiskEngine,
+                 portfolio: BotPortfolio, manager: OrderManager, store: OrderStore,
+                 markets: Mapping[str, Market], *, order_style: OrderStyle = "limit") -> None:
+        self.strategy_id = strategy_id
+        self.runner = runner
+        self.risk = risk
+        self.portfolio = portfolio
+        self.manager = manager
+        self.store = store
+        self.markets = dict(markets)
+        self.order_style: OrderStyle = order_style
+        self._pending = _Pending()
+        self._candle_ns = 0
+        runner._gate = self._gate
+        self.errors: list[str] = []
+
+    @property
+    def pairs(self) -> tuple[str, ...]:
+        """Pairs this bot trades."""
+        return self.runner.pairs
+
+    # -- the risk gate inside the runner's step -----------------------------------------------
+    def _gate(self, entry: EntryDecision) -> float:
+        intent = OrderIntent(pair=entry.pair, kind="entry", is_short=entry.is_short,
+                             stake=max(entry.stake, 1e-12), price=entry.price,
+                             leverage=max(entry.leverage, 1.0), created_at=_utc(entry.at_ns),
+                             tag=entry.tag or None)
+        decision = self.risk.check(intent)
+        key = (entry.pair, entry.at_ns)
+        if not decision.approved:
+            self._pending.verdicts[key] = ("denied", decision.rule)
+            return 0.0
+        self._pending.verdicts[key] = ("reduced" if decision.reduced else "approved", decision.rule)
+        if not decision.reduced:
+            return entry.amount
+        return min(decision.stake * intent.leverage / entry.price, entry.amount)
+
+    # -- one candle ----------------------------------------------------------------------------
+    async def on_candles(self, at_ns: int, candles: Mapping[str, tuple[float, float, float, float, float]]
+                         ) -> StepResult:
+        """Step the strategy on the closed candles of ``at_ns`` and place the orders it decides.
+
+        ``candles`` maps pair -> ``(open, high, low, close, volume)`` for this bot's pairs.
+        """
+        mine = {p: c for p, c in candles.items() if p in self.runner.pairs}
+        self._candle_ns = at_ns
+        for pair, c in mine.items():
+            self.portfolio.last_close[pair] = float(c[3])
+        self.risk.mark(self.portfolio.equity(), _utc(at_ns + self.runner.tf_ns))
+        self._pending = _Pending()
+        result = self.runner.on_candles(at_ns, mine)
+        self._record_denials(at_ns)
+        early = [x for x in result.exits if x.open_ns < at_ns]
+        late = [x for x in result.exits if x.open_ns >= at_ns]
+        for x in early:
+            await self._exit(x)
+        for e in result.entries:
+            await self._entry(e)
+        for x in late:
+            await self._exit(x)
+        self._flatten_if_requested()
+        return result
+
+    def _record_denials(self, at_ns: int) -> None:
+        for (pair, t), (verdict, rule) in self._pending.verdicts.items():
+            if verdict == "denied":
+                self.store.record_decision(Decision(
+                    strategy_id=self.strategy_id, pair=pair, candle_time=_utc(t), action="denied",
+                    signals=self._signals(pair), risk_verdict="denied", risk_rule=rule,
+                    risk_reason=f"entry denied by {rule}"))
+
+    def _signals(self, pair: str) -> dict[str, Any]:
+        sig = self.runner.signals.get(pair) or {}
+        return {k: (v if isinstance(v, str | int | float | bool) or v is None else str(v))
+                for k, v in sig.items()}
+
+    def _flatten_if_requested(self) -> None:
+        from atb.orders.events import FlattenRequested
+
+        new = [ev for ev in self.risk.events if isinstance(ev, FlattenRequested)]
+        if not new:
+            return
+        self.risk.events[:] = [ev for ev in self.risk.events if not isinstance(ev, FlattenRequested)]
+        for ev in new:
+            pairs = ev.pairs or self.runner.stepper.open_trade_pairs()
+            for pair in pairs:
+                self.runner.signals.setdefault(pair, {})["emergency_exit"] = 1
+
+    # -- orders --------------------------------------------------------------------------------
+    def _round_amount(self, pair: str, amount: float) -> Decimal:
+        step = self.markets[pair].amount_step
+        return (_dec(amount) / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+    def _existing(self, pair: str, tag: str) -> Order | None:
+        for order in self.store.orders(self.strategy_id, pair):
+            if order.tag == tag and order.status != OrderStatus.REJECTED:
+                return order
+        return None
+
+    async def _send(self, pair: str, side: OrderSide, amount: Decimal, price: float,
+                    tag: str) -> Order | None:
+        existing = self._existing(pair, tag)
+        if existing is not None:
+            return existing
+        if amount <= 0:
+            self.errors.append(f"{tag}: amount rounds to 0")
+            return None
+        if self.order_style == "limit":
+            return await self.manager.submit(pair=pair, side=side, order_type=OrderType.LIMIT,
+                                             amount=amount, price=_dec(price), tag=tag)
+        return await self.manager.submit(pair=pair, side=side, order_type=OrderType.MARKET,
+                                         amount=amount, tag=tag)
+
+    async def _entry(self, e: EntryDecision) -> None:
+        tag = f"entry:{e.pair}:{e.at_ns}"
+        verdict, rule = self._pending.verdicts.get((e.pair, e.at_ns), ("approved", None))
+        side = OrderSide.SELL if e.is_short else OrderSide.BUY
+        order = await self._send(e.pair, side, self._round_amount(e.pair, e.amount), e.price, tag)
+        self.store.record_decision(Decision(
+            strategy_id=self.strategy_id, pair=e.pair, candle_time=_utc(e.at_ns), action="entry",
+            signals={**self._signals(e.pair), "price": e.price, "amount": e.amount, "tag": e.tag},
+            risk_verdict=verdict, risk_rule=rule,
+            client_order_id=None if order is None else order.client_order_id))
+        if order is None:
+            return
+        if order.status == OrderStatus.FILLED and order.average is not None:
+            if self.runner.stepper.has_trade(e.pair) and self.order_style == "market":
+                self.runner.stepper.apply_entry_fill(e.pair, open_rate=float(order.average),
+                                                     amount=float(order.filled))
+            self.store.save_trade(LiveTrade(
+                trade_id=f"{self.strategy_id}:{e.pair}:{e.at_ns}"[:64], strategy_id=self.strategy_id,
+                venue=self.manager.venue, pair=e.pair,
+                side=SignalDirection.SHORT if e.is_short else SignalDirection.LONG,
+                amount=order.filled, open_time=_utc(e.at_ns), open_rate=order.average,
+                entry_client_order_id=order.client_order_id, enter_tag=e.tag or None))
+        elif order.status == OrderStatus.REJECTED:
+            self.errors.append(f"{tag}: entry order rejected")
+
+    async def _exit(self, x: ExitDecision) -> None:
+        tag = f"exit:{x.pair}:{x.at_ns}:{x.open_ns}"
+        side = OrderSide.BUY if x.is_short else OrderSide.SELL
+        held = self.store.position(self.strategy_id, x.pair).amount
+        amount = min(self._round_amount(x.pair, x.amount), abs(held)) if held else Decimal(0)
+        order = await self._send(x.pair, side, amount, x.price, tag)
+        self.store.record_decision(Decision(
+            strategy_id=self.strategy_id, pair=x.pair, candle_time=_utc(x.at_ns), action="exit",
+            signals={**self._signals(x.pair), "price": x.price, "reason": x.reason},
+            client_order_id=None if order is None else order.client_order_id))
+        if order is None or order.status != OrderStatus.FILLED or order.average is None:
+            if order is not None and order.status == OrderStatus.REJECTED:
+                self.errors.append(f"{tag}: exit order rejected")
+            return
+        trade_id = f"{self.strategy_id}:{x.pair}:{x.open_ns}"[:64]
+        for t in self.store.open_trades(self.strategy_id):
+            if t.trade_id == trade_id:
+                entry_fee = sum((f.fee for f in self.store.fills(t.entry_client_order_id)), Decimal(0))
+                exit_fee = sum((f.fee for f in self.store.fills(order.client_order_id)), Decimal(0))
+                sign = Decimal(-1) if x.is_short else Decimal(1)
+                profit = sign * (order.average - t.open_rate) * order.filled - entry_fee - exit_fee
+                stake = t.open_rate * t.amount
+                self.store.save_trade(LiveTrade(
+                    trade_id=t.trade_id, strategy_id=t.strategy_id, venue=t.venue, pair=t.pair,
+                    side=t.side, amount=t.amount, open_time=t.open_time, open_rate=t.open_rate,
+                    entry_client_order_id=t.entry_client_order_id, enter_tag=t.enter_tag,
+                    close_time=_utc(x.at_ns), close_rate=order.average, profit_abs=profit,
+                    profit_ratio=profit / stake if stake > 0 else Decimal(0), exit_reason=x.reason,
+                    exit_client_order_id=order.client_order_id))
+                break
+
+    def equity(self) -> float:
+        """Mark-to-market equity of this bot's wallet slice, quote currency."""
+        value = self.portfolio.equity()
+        return value if math.isfinite(value) else self.portfolio.wallet
