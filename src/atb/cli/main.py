@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "backtesting",
     "backtesting_show",
     "data",
+    "db",
     "models",
     "train",
     "sentiment",

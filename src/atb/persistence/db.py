@@ -7,13 +7,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import sessionmaker
 
 from atb.errors import PersistenceError
-from atb.persistence.tables import Base
 
-__all__ = ["create_db_engine", "create_session_factory", "redact_url"]
+__all__ = ["create_db_engine", "create_session_factory", "make_engine", "redact_url"]
 
 
 def redact_url(url: str) -> str:
@@ -30,8 +29,33 @@ def _normalise(url: str) -> str:
     return url
 
 
+def make_engine(db_url: str) -> Engine:
+    """An engine for ``db_url`` without touching the schema (see :func:`create_db_engine`).
+
+    SQLite connections use the WAL journal and enforce foreign keys; ``postgresql://`` URLs use
+    psycopg 3.
+
+    Raises
+    ------
+    PersistenceError
+        The URL is invalid or its driver is not installed (password redacted in the message).
+    """
+    try:
+        engine = create_engine(_normalise(db_url), future=True, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise PersistenceError(f"run store URL {redact_url(db_url)} is not usable: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragma(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    return engine
+
+
 def create_db_engine(db_url: str | None, user_data_dir: Path) -> Engine:
-    """Open (and create the schema of) the run store.
+    """Open the run store and migrate its schema to the newest revision.
 
     Parameters
     ----------
@@ -44,29 +68,20 @@ def create_db_engine(db_url: str | None, user_data_dir: Path) -> Engine:
     Raises
     ------
     PersistenceError
-        Invalid URL or the database cannot be reached (password redacted in the message).
+        Invalid URL, the database cannot be reached, or its schema cannot be migrated
+        (:func:`atb.persistence.migrate.upgrade_db`; password redacted in the message).
     """
+    from atb.persistence.migrate import upgrade_db
+
     if db_url is None:
         Path(user_data_dir).mkdir(parents=True, exist_ok=True)
         db_url = f"sqlite:///{Path(user_data_dir) / 'atb.sqlite'}"
-    url = _normalise(db_url)
+    engine = make_engine(db_url)
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=True)
-    except (ArgumentError, ImportError, ValueError) as exc:
-        raise PersistenceError(f"run store URL {redact_url(db_url)} is not usable: {exc}") from None
-    if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _pragma(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-    try:
-        Base.metadata.create_all(engine)
-    except (OperationalError, SQLAlchemyError) as exc:
-        orig = getattr(exc, "orig", None)
-        first = (str(orig) if orig is not None else str(exc)).splitlines()[0]
-        raise PersistenceError(f"cannot open run store {redact_url(db_url)}: {first}") from None
+        upgrade_db(engine)
+    except PersistenceError:
+        engine.dispose()
+        raise
     return engine
 
 
