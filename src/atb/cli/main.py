@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "models",
     "train",
     "sentiment",
+    "trade",
 )
 
 for _name in _COMMAND_MODULES:

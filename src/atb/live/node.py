@@ -1,0 +1,337 @@
+"""Composition root of paper and live trading: builds every component from the config.
+
+This is the only place (with the CLI commands) that constructs venues, stores and engines. Modes:
+
+* **paper replay** (``replay=True``): candles from the data directory are replayed through a
+  :class:`~atb.execution.paper.PaperExchange` in ``bar`` mode; orders are limit orders at the
+  loop's prices, so the trades are the backtest's (tested), through the real order path.
+* **paper on venue data** (default without ``replay``): closed candles polled from the venue's
+  public API (ccxt, ``exchange.name``), orders filled by a PaperExchange at the last price.
+* **live** (``live=True``): orders go to the venue through ccxt with keys from the environment
+  (``ATB__EXCHANGE__<ID>__KEY``/``__SECRET``) or a secrets file. It refuses to start unless the
+  caller acknowledged the risk (``i_understand_live_risk``) and keys are present.
+
+Every bot (strategy instance) has its own wallet slice, risk engine and order manager; orders,
+fills, trades and decisions go to the run store (SQLite by default, PostgreSQL by URL), runner
+checkpoints to ``<userdir>/live/checkpoints``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from atb.backtest.markets import MarketInfo
+from atb.backtest.ticks import tick_decimals_for
+from atb.core.timeframe import timeframe_to_msecs
+from atb.errors import ConfigError, DataError
+from atb.execution.feeds import Candle, ExchangeFeed, ReplayFeed
+from atb.execution.models import Market
+from atb.execution.order_manager import OrderManager
+from atb.execution.paper import PaperConfig, PaperExchange, paper_markets
+from atb.live.bot import BotPortfolio, TradingBot
+from atb.live.engine import TradingEngine
+from atb.live.runner import StrategyRunner
+from atb.orders.ports import OrderStore
+from atb.risk.config import RiskConfig, load_risk_config
+from atb.risk.engine import RiskEngine
+
+__all__ = [
+    "BotSpec", "TradeNode", "TradeOptions", "build_live_node", "build_node", "check_live", "parse_bots",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BotSpec:
+    """One strategy instance: id, strategy class name, pairs and wallet slice (quote currency)."""
+
+    strategy_id: str
+    strategy: str
+    pairs: tuple[str, ...]
+    wallet: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeOptions:
+    """What ``atb trade`` was asked to do (see the module docstring for the modes)."""
+
+    config: Mapping[str, Any]
+    bots: tuple[BotSpec, ...]
+    timeframe: str
+    userdir: Path
+    strategy_path: Path | None = None
+    datadir: Path | None = None
+    timerange: Any = None
+    replay: bool = False
+    speed: float = 0.0
+    live: bool = False
+    i_understand_live_risk: bool = False
+    risk: RiskConfig | None = None
+    markets: Mapping[str, MarketInfo] | None = None
+    ccxt_overrides: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass(slots=True)
+class TradeNode:
+    """The built stack: engine, its feed and the venue hooks."""
+
+    engine: TradingEngine
+    feed: Any
+    venue: Any
+    before_group: Any = None
+    risk_source: str = ""
+
+
+def parse_bots(config: Mapping[str, Any], strategy: str | None, pairs: Sequence[str]) -> tuple[BotSpec, ...]:
+    """Bots from the config's ``bots`` list, else one bot of ``strategy`` on ``pairs``.
+
+    ``bots`` entries: ``{"id": str, "strategy": str, "pairs": [..], "wallet": float}``; the
+    wallet defaults to ``dry_run_wallet`` divided by the number of bots.
+
+    Raises
+    ------
+    ConfigError
+        Malformed entries (the message names the entry and field), duplicate ids, no strategy.
+    """
+    wallet = float(config.get("dry_run_wallet") or 1000.0)
+    raw = config.get("bots")
+    if raw is None:
+        if not strategy:
+            raise ConfigError("trade: --strategy is required (or a 'bots' list in the config)")
+        if not pairs:
+            raise ConfigError("trade: no pairs (exchange.pair_whitelist or --pairs)")
+        return (BotSpec(strategy_id=strategy, strategy=strategy, pairs=tuple(pairs), wallet=wallet),)
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("bots: must be a non-empty list")
+    out, seen = [], set()
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"bots[{i}]: must be an object")
+        unknown = set(entry) - {"id", "strategy", "pairs", "wallet"}
+        if unknown:
+            raise ConfigError(f"bots[{i}]: unknown field(s) {sorted(unknown)}")
+        sid, name = entry.get("id") or entry.get("strategy"), entry.get("strategy")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"bots[{i}].strategy: a strategy class name is required")
+        bp = entry.get("pairs") or list(pairs)
+        if not isinstance(bp, list) or not bp or not all(isinstance(p, str) and "/" in p for p in bp):
+            raise ConfigError(f"bots[{i}].pairs: a list of BASE/QUOTE pairs is required")
+        w = entry.get("wallet", wallet / len(raw))
+        if not isinstance(w, int | float) or not w > 0:
+            raise ConfigError(f"bots[{i}].wallet: must be a positive number, got {w!r}")
+        if sid in seen:
+            raise ConfigError(f"bots[{i}].id: duplicate id {sid!r}")
+        seen.add(sid)
+        out.append(BotSpec(strategy_id=str(sid), strategy=name, pairs=tuple(bp), wallet=float(w)))
+    return tuple(out)
+
+
+def check_live(opts: TradeOptions) -> Any:
+    """Refuse live trading without the acknowledgement, an exchange id or keys; the credentials.
+
+    Raises
+    ------
+    ConfigError
+        Naming the missing flag, field or environment variables (keys are never printed).
+    """
+    from atb.config.secrets import load_credentials, reject_keys_in_config
+
+    if not opts.i_understand_live_risk:
+        raise ConfigError("live trading sends real orders with real money: add "
+                          "--i-understand-live-risk to confirm (paper trading is the default)")
+    exchange_id = str((opts.config.get("exchange") or {}).get("name") or "")
+    if not exchange_id:
+        raise ConfigError("exchange.name: live trading needs an exchange id (e.g. binance)")
+    reject_keys_in_config(opts.config, "config")
+    creds = load_credentials(exchange_id, environ=opts.environ)
+    if creds is None:
+        from atb.config.secrets import env_var_names
+
+        names = env_var_names(exchange_id)
+        raise ConfigError(f"live trading on {exchange_id} needs API keys: set {names['key']} and "
+                          f"{names['secret']} in the environment (or a secrets file), never in "
+                          "the config file")
+    return creds
+
+
+def _risk(opts: TradeOptions) -> tuple[RiskConfig, str]:
+    if opts.risk is not None:
+        return opts.risk, "--risk-config"
+    if isinstance(opts.config.get("risk"), Mapping):
+        return load_risk_config(opts.config["risk"]), "config 'risk' section"
+    return RiskConfig(), "risk defaults (no risk section in the config)"
+
+
+def _market_info(markets: Mapping[str, Market]) -> dict[str, MarketInfo]:
+    """The loop's MarketInfo (amount step, minimums) from the venue's markets."""
+    out = {}
+    for pair, m in markets.items():
+        out[pair] = MarketInfo(amount_step=float(m.amount_step), price_step=float(m.price_tick),
+                               min_amount=float(m.min_amount) or None,
+                               min_cost=float(m.min_notional) or None, fee=float(m.taker_fee))
+    return out
+
+
+def _history(data: Mapping[str, pd.DataFrame], startup: int) -> tuple[dict[str, pd.DataFrame], int]:
+    n0 = max(startup + 1, 2)
+    for pair, df in data.items():
+        if len(df) <= n0:
+            raise DataError(f"{pair}: {len(df)} candles, the strategy needs {n0} before it can trade")
+    start = max(df["date"].iloc[n0 - 1] for df in data.values())
+    hist = {p: df[df["date"] <= start].reset_index(drop=True) for p, df in data.items()}
+    return hist, int(pd.Timestamp(start).value // 1_000_000)
+
+
+def build_node(opts: TradeOptions, store: OrderStore, *, strategies: Mapping[str, Any]) -> TradeNode:
+    """Build the engine for ``opts`` (``strategies``: strategy id -> loaded strategy instance).
+
+    Raises
+    ------
+    ConfigError
+        Live mode without acknowledgement or keys; unsupported combinations.
+    DataError
+        Not enough candles to warm the strategies up.
+    """
+    if opts.live:
+        check_live(opts)
+        raise ConfigError("live trading: run through build_live_node (venue connection is async)")
+    if not opts.replay:
+        raise ConfigError("paper trading on live venue data: use build_live_node")
+    from atb.data.history import load_data
+
+    risk_cfg, risk_source = _risk(opts)
+    all_pairs = sorted({p for b in opts.bots for p in b.pairs})
+    startup = max(int(getattr(s, "startup_candle_count", 0) or 0) for s in strategies.values())
+    if opts.datadir is None:
+        raise ConfigError("trade --replay: --datadir is required")
+    data = load_data(Path(opts.datadir), all_pairs, opts.timeframe, timerange=opts.timerange,
+                     startup_candles=startup)
+    missing = [p for p in all_pairs if p not in data or data[p].empty]
+    if missing:
+        raise DataError(f"no {opts.timeframe} candles for {', '.join(missing)} in {opts.datadir}")
+    hist, start_ms = _history(data, startup)
+    infos = dict(opts.markets or {})
+    ticks = {p: dict(zip(df["date"].map(lambda d: d.value), tick_decimals_for(
+        df, infos[p].price_step if p in infos else None), strict=True)) for p, df in data.items()}
+    fee = float(opts.config.get("fee") or 0.001)
+    markets = paper_markets(all_pairs, infos, fee=fee)
+    markets = {p: replace(m, price_tick=Decimal(1).scaleb(-int(max(max(ticks[p].values()), 0))))
+               for p, m in markets.items()}
+    quote = markets[all_pairs[0]].quote
+    wallet_total = sum(b.wallet for b in opts.bots)
+    paper = PaperExchange(markets, PaperConfig(fill_mode="bar",
+                                               balances={quote: Decimal(repr(wallet_total))}))
+    clock = {"now": datetime.fromtimestamp(start_ms / 1000, tz=UTC)}
+    bots = []
+    for spec in opts.bots:
+        strategy = strategies[spec.strategy_id]
+        config = dict(opts.config)
+        config["dry_run_wallet"] = spec.wallet
+        runner = StrategyRunner(strategy, config, {p: hist[p] for p in spec.pairs},
+                                markets={p: infos[p] for p in spec.pairs if p in infos},
+                                tick_decimals=lambda p, t: int(ticks[p].get(t, 8)))
+        portfolio = BotPortfolio(runner, spec.wallet)
+        risk = RiskEngine(risk_cfg, portfolio, max_open_trades=_max_open(config),
+                          stoploss=float(strategy.stoploss), clock=lambda: clock["now"])
+        manager = OrderManager(store, paper, lambda: clock["now"], venue="paper",
+                               strategy_id=spec.strategy_id)
+        bots.append(TradingBot(spec.strategy_id, runner, risk, portfolio, manager, store,
+                               {p: markets[p] for p in spec.pairs}, order_style="limit"))
+    tf_ms = timeframe_to_msecs(opts.timeframe)
+    engine = TradingEngine(bots, timeframe_ms=tf_ms,
+                           checkpoint_dir=Path(opts.userdir) / "live" / "checkpoints")
+    frames = {p: df[df["date"] > pd.Timestamp(start_ms, unit="ms", tz="UTC")] for p, df in data.items()}
+    feed = ReplayFeed(frames, opts.timeframe, speed=opts.speed)
+
+    def before(t_ms: int, group: Sequence[Candle]) -> None:
+        clock["now"] = datetime.fromtimestamp((t_ms + tf_ms) / 1000, tz=UTC)
+        for c in group:
+            paper.on_candle(c)
+
+    return TradeNode(engine=engine, feed=feed, venue=paper, before_group=before, risk_source=risk_source)
+
+
+def _max_open(config: Mapping[str, Any]) -> float:
+    v = config.get("max_open_trades", -1)
+    return math.inf if v is None or float(v) < 0 else float(v)
+
+
+async def build_live_node(opts: TradeOptions, store: OrderStore, *,
+                          strategies: Mapping[str, Any]) -> TradeNode:
+    """Paper on venue data, or live: the venue through ccxt (public data; keys for live).
+
+    The feed polls the venue's closed candles; warm-up history comes from ``fetch_ohlcv``.
+
+    Raises
+    ------
+    ConfigError
+        Live without acknowledgement or keys, no exchange name.
+    """
+    from atb.execution.ccxt import create_ccxt_exchange
+
+    creds = check_live(opts) if opts.live else None
+    exchange_id = str((opts.config.get("exchange") or {}).get("name") or "")
+    if not exchange_id:
+        raise ConfigError("exchange.name: an exchange id is needed for venue data (e.g. binance)")
+    venue = create_ccxt_exchange(exchange_id, credentials=creds, config_overrides=dict(opts.ccxt_overrides))
+    risk_cfg, risk_source = _risk(opts)
+    all_pairs = sorted({p for b in opts.bots for p in b.pairs})
+    markets = dict(await venue.load_markets())
+    for p in all_pairs:
+        if p not in markets:
+            raise ConfigError(f"pairs: {p} is not a market of {exchange_id}")
+    startup = max(int(getattr(s, "startup_candle_count", 0) or 0) for s in strategies.values())
+    tf_ms = timeframe_to_msecs(opts.timeframe)
+    data = {}
+    for p in all_pairs:
+        rows = await venue.fetch_ohlcv(p, opts.timeframe, limit=startup + 50)
+        df = pd.DataFrame(rows, columns=["ms", "open", "high", "low", "close", "volume"])
+        df["date"] = pd.to_datetime(df["ms"], unit="ms", utc=True)
+        data[p] = df[["date", "open", "high", "low", "close", "volume"]]
+    latest_closed = min(int(df["date"].iloc[-1].value // 1_000_000) for df in data.values())
+    data = {p: df[df["date"] <= pd.Timestamp(latest_closed, unit="ms", tz="UTC")] for p, df in data.items()}
+    hist = {p: df.iloc[-(startup + 1):].reset_index(drop=True) for p, df in data.items()}
+    infos = _market_info(markets)
+    trade_venue: Any = venue
+    if not opts.live:
+        quote = markets[all_pairs[0]].quote
+        trade_venue = PaperExchange({p: markets[p] for p in all_pairs}, PaperConfig(
+            fill_mode="immediate", balances={quote: Decimal(repr(sum(b.wallet for b in opts.bots)))}))
+        for p, df in data.items():
+            last = df.iloc[-1]
+            trade_venue.set_price(p, float(last["close"]), latest_closed + tf_ms)
+    bots = []
+    for spec in opts.bots:
+        strategy = strategies[spec.strategy_id]
+        config = dict(opts.config)
+        config["dry_run_wallet"] = spec.wallet
+        runner = StrategyRunner(strategy, config, {p: hist[p] for p in spec.pairs},
+                                markets={p: infos[p] for p in spec.pairs},
+                                tick_decimals={p: max(0, -Decimal(str(markets[p].price_tick)).as_tuple()
+                                                      .exponent) for p in spec.pairs})  # type: ignore[operator]
+        portfolio = BotPortfolio(runner, spec.wallet)
+        risk = RiskEngine(risk_cfg, portfolio, max_open_trades=_max_open(config),
+                          stoploss=float(strategy.stoploss))
+        manager = OrderManager(store, trade_venue, lambda: datetime.now(UTC),
+                               venue=exchange_id if opts.live else "paper", strategy_id=spec.strategy_id)
+        bots.append(TradingBot(spec.strategy_id, runner, risk, portfolio, manager, store,
+                               {p: markets[p] for p in spec.pairs}, order_style="market"))
+    engine = TradingEngine(bots, timeframe_ms=tf_ms,
+                           checkpoint_dir=Path(opts.userdir) / "live" / "checkpoints")
+    feed = ExchangeFeed(venue, all_pairs, opts.timeframe, since_ms=latest_closed + tf_ms)
+
+    def before(t_ms: int, group: Sequence[Candle]) -> None:
+        if isinstance(trade_venue, PaperExchange):
+            for c in group:
+                trade_venue.set_price(c.pair, c.close, c.close_time_ms)
+
+    return TradeNode(engine=engine, feed=feed, venue=trade_venue, before_group=before,
+                     risk_source=risk_source)
