@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from atb.backtest.kernels import records as rec
+from atb.backtest.kernels.exit_nb import _close_trade, _exit_decision, _place_exit_order
 from atb.backtest.kernels.simulate_nb import simulate_nb as _simulate_nb
 from atb.backtest.markets import MarketInfo, default_market
 from atb.backtest.risk_run import disabled_risk_arrays
@@ -202,8 +203,13 @@ class CandleStepper:
         self.pair_len[p] = i + 1
 
     # -- the loop ------------------------------------------------------------------------------
-    def step(self, t_ns: int | None = None) -> StepResult:
+    def step(self, t_ns: int | None = None, *, provisional: bool = False) -> StepResult:
         """Run the loop for loop time ``t_ns`` (default: the next one) and report the changes.
+
+        ``provisional``: live mode at the candle's open, on a row holding only the open price.
+        Entries and exits that happen at the open are taken; the exit-rule state of trades that
+        stay open (max/min rate, trailing stop) is restored afterwards, so the whole candle is
+        applied once, later (:meth:`probe_exit` / :meth:`finish_candle`), as the backtest does.
 
         Raises
         ------
@@ -220,6 +226,8 @@ class CandleStepper:
             grown = np.zeros((2 * self.out.shape[0], rec.OUT_N))
             grown[: self.out.shape[0]] = self.out
             self.out = grown
+        held = {p: self.ts[p].copy() for p in range(n_pairs)
+                if provisional and self.loop_i[p, rec.LI_HAS_TRADE] == 1}
         a = self.a
         roi_keys, roi_vals = self._roi
         n_out, rejected = _KERNEL(
@@ -231,6 +239,10 @@ class CandleStepper:
             self.loop_f, t, False,
         )
         self.next_t = t + self.tf_ns
+        for p, row in held.items():
+            same = self.ts[p, rec.TS_OPEN_DATE] == row[rec.TS_OPEN_DATE]
+            if self.loop_i[p, rec.LI_HAS_TRADE] == 1 and same:
+                self.ts[p] = row
         entries: list[EntryDecision] = []
         exits: list[ExitDecision] = []
         for o in self.out[n_out0:n_out]:
@@ -312,6 +324,109 @@ class CandleStepper:
         """Trades closed so far, in the backtest's trades-table format."""
         n = int(self.loop_f[rec.LF_N_OUT])
         return decode_trades(self.out[:n], self.pairs, self.tags)
+
+    def _trailing_params(self) -> np.ndarray:
+        q = self._params
+        return np.array([q[rec.P_USE_CUSTOM_STOPLOSS], q[rec.P_TRAILING_STOP], q[rec.P_ONLY_OFFSET],
+                         q[rec.P_TRAILING_OFFSET], q[rec.P_TRAILING_POSITIVE]])
+
+    def _decide(self, p: int, st: np.ndarray, t_ns: int, open_: float, high: float, low: float,
+                close: float) -> None:
+        roi_keys, roi_vals = self._roi
+        r = int(self.pair_start[p] + max(self.pair_len[p] - 1, 0))
+        short = st[rec.TS_IS_SHORT] > 0.5
+        a = self.a
+        enter_sig = (a["enter_short"][r] if short else a["enter_long"][r]) == 1
+        exit_sig = (a["exit_short"][r] if short else a["exit_long"][r]) == 1
+        _exit_decision(p, r, t_ns, st, open_, high, low, close, enter_sig, exit_sig,
+                       int(a["exit_tag"][r]), roi_keys, roi_vals, self._params,
+                       self._trailing_params(), 0, np.zeros(4, np.int64), np.zeros(4, np.int64))
+
+    def finish_candle(self, pair: str, t_ns: int, open_: float, high: float, low: float,
+                      close: float) -> ExitDecision | None:
+        """Apply the whole closed candle ``t_ns`` to ``pair``'s open trade (live mode).
+
+        The kernel's exit decision runs on the real trade state (max/min rates, trailing stop,
+        as the backtest updates them on the candle); an exit it takes inside the candle closes
+        the trade (returned), one it cannot fill stays open in the state as in the backtest.
+        """
+        p = self._index[pair]
+        if self.loop_i[p, rec.LI_HAS_TRADE] != 1 or self.ts[p, rec.TS_ENTRY_OPEN] > 0.5:
+            return None
+        st = self.ts[p]
+        self._decide(p, st, t_ns, open_, high, low, close)
+        price = float(st[rec.TS_EXIT_PRICE])
+        if st[rec.TS_EXIT_OPEN] > 0.5 and low <= price <= high:
+            return self.close_trade(pair, t_ns, price, int(st[rec.TS_EXIT_REASON]))
+        return None
+
+    def probe_exit(self, pair: str, t_ns: int, open_: float, high: float, low: float,
+                   close: float) -> tuple[float, str, int] | None:
+        """Would the loop exit ``pair``'s open trade on this (forming) candle? Nothing changes.
+
+        Runs the kernel's exit decision on a copy of the trade state with the candle ``t_ns``
+        (open time, UTC ns) seen so far and the signals of the pair's newest row (as the loop
+        does). Returns ``(price, reason, reason_code)`` of the exit the loop would take inside
+        the candle, or None.
+        """
+        p = self._index[pair]
+        if self.loop_i[p, rec.LI_HAS_TRADE] != 1 or self.ts[p, rec.TS_ENTRY_OPEN] > 0.5:
+            return None
+        st = self.ts[p].copy()
+        self._decide(p, st, t_ns, open_, high, low, close)
+        price = float(st[rec.TS_EXIT_PRICE])
+        if st[rec.TS_EXIT_OPEN] > 0.5 and low <= price <= high:
+            code = int(st[rec.TS_EXIT_REASON])
+            return price, rec.EXIT_REASON_NAMES.get(code, "other"), code
+        return None
+
+    def close_trade(self, pair: str, t_ns: int, price: float, reason_code: int) -> ExitDecision:
+        """Close ``pair``'s open trade at ``price`` now (an exit decided between two loop steps).
+
+        The trade is written to the closed trades and the loop's wallet is updated exactly as
+        the kernel does when it fills an exit (``_close_trade`` and the loop's bookkeeping).
+
+        Raises
+        ------
+        DataError
+            ``pair`` has no open trade.
+        """
+        p = self._index[pair]
+        if self.loop_i[p, rec.LI_HAS_TRADE] != 1:
+            raise DataError(f"stepper: {pair} has no open trade to close")
+        if self.out.shape[0] - int(self.loop_f[rec.LF_N_OUT]) < 2:
+            grown = np.zeros((2 * self.out.shape[0], rec.OUT_N))
+            grown[: self.out.shape[0]] = self.out
+            self.out = grown
+        st = self.ts[p]
+        if not (st[rec.TS_EXIT_OPEN] > 0.5 and st[rec.TS_EXIT_PRICE] == price):
+            _place_exit_order(st, price, t_ns)
+        st[rec.TS_EXIT_REASON] = reason_code
+        st[rec.TS_EXIT_TAG] = 0
+        n_out = int(self.loop_f[rec.LF_N_OUT])
+        r = int(self.pair_start[p] + max(self.pair_len[p] - 1, 0))
+        stake = float(st[rec.TS_STAKE])
+        profit = _close_trade(st, p, r, t_ns, float(st[rec.TS_EXIT_PRICE]), self.out, n_out)
+        self.loop_f[rec.LF_N_OUT] = n_out + 1
+        self.loop_f[rec.LF_CLOSED_PROFIT] += profit
+        self.loop_f[rec.LF_TIED_UP] -= stake
+        self.loop_i[p, rec.LI_HAS_TRADE] = 0
+        n_open = int(self.loop_f[rec.LF_N_OPEN])
+        order = [int(q) for q in self.loop_i[:n_open, rec.LI_OPEN_ORDER] if int(q) != p]
+        self.loop_i[: len(order), rec.LI_OPEN_ORDER] = order
+        self.loop_f[rec.LF_N_OPEN] = len(order)
+        return self._exit_from_out(pair, self.out[n_out])
+
+    def set_last_ohlc(self, pair: str, open_: float, high: float, low: float, close: float) -> None:
+        """Overwrite the prices of ``pair``'s newest row.
+
+        Live mode steps a provisional row at the candle's open; the real candle replaces it.
+        """
+        p = self._index[pair]
+        if self.pair_len[p] == 0:
+            return
+        r = int(self.pair_start[p] + self.pair_len[p] - 1)
+        self.a["open"][r], self.a["high"][r], self.a["low"][r], self.a["close"][r] = open_, high, low, close
 
     def open_trade_pairs(self) -> tuple[str, ...]:
         """Pairs with an open trade, in opening order."""
