@@ -10,8 +10,10 @@ already written and does not send it twice.
 
 Order style: ``"limit"`` sends each order as a limit order at the loop's price (the candle replay
 mode: a :class:`~atb.execution.paper.PaperExchange` in ``bar`` mode fills it within the candle the
-decision was made on, exactly as the backtest); ``"market"`` sends market orders (live venues; the
-real fill price is written back into the loop's trade state).
+decision was made on, exactly as the backtest); ``"market"`` is live mode: the loop runs in the
+real order of events (:mod:`atb.live.runner`: entries at the candle's open, stop/ROI exits on the
+prices inside the candle through :meth:`TradingBot.on_price`), market orders are sent at once and
+the real fill price is written back into the loop's trade state.
 """
 
 from __future__ import annotations
@@ -159,18 +161,63 @@ class TradingBot:
             self.portfolio.last_close[pair] = float(c[3])
         self.risk.mark(self.portfolio.equity(), _utc(at_ns + self.runner.tf_ns))
         self._pending = _Pending()
-        result = self.runner.on_candles(at_ns, mine)
-        self._record_denials(at_ns)
-        early = [x for x in result.exits if x.open_ns < at_ns]
-        late = [x for x in result.exits if x.open_ns >= at_ns]
-        for x in early:
+        closed: list[ExitDecision] = []
+        if self.order_style == "market":
+            closed = self.runner.close_candle(at_ns, mine)
+            for x in closed:
+                await self._exit(x)
+            nxt = at_ns + self.runner.tf_ns
+            result = self.runner.open_candle(nxt, {p: float(c[3]) for p, c in mine.items()})
+            step_at = nxt
+        else:
+            result = self.runner.on_candles(at_ns, mine)
+            step_at = at_ns
+        await self._act(result, step_at)
+        self._flatten_if_requested()
+        if closed:
+            result = StepResult(at_ns=result.at_ns, entries=result.entries,
+                                exits=tuple(closed) + result.exits,
+                                rejected_signals=result.rejected_signals)
+        return result
+
+    async def _act(self, result: StepResult, step_at: int) -> None:
+        self._record_denials(step_at)
+        for x in (x for x in result.exits if x.open_ns < step_at):
             await self._exit(x)
         for e in result.entries:
             await self._entry(e)
-        for x in late:
+        for x in (x for x in result.exits if x.open_ns >= step_at):
             await self._exit(x)
+
+    async def start(self) -> StepResult | None:
+        """Live mode: open the current candle after start-up (entries on the last signals).
+
+        Nothing happens in replay mode or when the candle is already open (a restart restored
+        it from the checkpoint).
+        """
+        r = self.runner
+        if self.order_style != "market" or r.stepper.next_t != r.last_ns + r.tf_ns:
+            return None
+        prices = {p: float(r._hist[p]["close"].iloc[-1]) for p in r.pairs}
+        self._pending = _Pending()
+        result = r.open_candle(r.last_ns + r.tf_ns, prices)
+        await self._act(result, result.at_ns)
         self._flatten_if_requested()
         return result
+
+    async def on_price(self, pair: str, price: float) -> ExitDecision | None:
+        """Live mode: a traded price of ``pair`` inside the current candle.
+
+        The loop's exit rules run on the candle seen so far; an exit they take is sent as a
+        market order at once. Returns the exit (None: nothing to do).
+        """
+        if self.order_style != "market" or pair not in self.runner.pairs:
+            return None
+        self.portfolio.last_close[pair] = float(price)
+        x = self.runner.on_price(pair, price)
+        if x is not None:
+            await self._exit(x)
+        return x
 
     def _record_denials(self, at_ns: int) -> None:
         for (pair, t), (verdict, rule) in self._pending.verdicts.items():

@@ -46,14 +46,17 @@ class EngineStats:
     """Counters of a run: candle groups processed, entries and exits decided, latency samples.
 
     ``latencies_ms`` holds, per group, the time from the group becoming complete to the last
-    bot's orders being sent (the update-to-decision latency), milliseconds.
+    bot's orders being sent (the update-to-decision latency), milliseconds;
+    ``price_latencies_ms`` the same for every price update (:meth:`TradingEngine.on_price`).
     """
 
     groups: int = 0
     candles: int = 0
+    prices: int = 0
     entries: int = 0
     exits: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    price_latencies_ms: list[float] = field(default_factory=list)
 
 
 class TradingEngine:
@@ -85,6 +88,10 @@ class TradingEngine:
         self.timeframe_ms = timeframe_ms
         self.checkpoint_dir = checkpoint_dir
         self.pairs = tuple(sorted({p for b in bots for p in b.pairs}))
+        self._by_pair: dict[str, list[TradingBot]] = {}
+        for bot in self.bots:
+            for pair in bot.pairs:
+                self._by_pair.setdefault(pair, []).append(bot)
         self.stats = EngineStats()
         self._stop = asyncio.Event()
         self._reloads: list[tuple[str, dict[str, Any]]] = []
@@ -100,6 +107,7 @@ class TradingEngine:
             if self.checkpoint_dir is not None:
                 load_checkpoint(checkpoint_path(self.checkpoint_dir, bot.strategy_id), bot.runner)
             reports[bot.strategy_id] = await bot.manager.start()
+            await bot.start()
         return reports
 
     @property
@@ -177,7 +185,7 @@ class TradingEngine:
             mine = {p: v for p, v in by_pair.items() if p in bot.runner.pairs}
             expected = bot.runner.last_ns + bot.runner.tf_ns
             while expected < at_ns:  # the venue had no candle at all for this bot's pairs
-                bot.runner.on_candles(expected, {})
+                await bot.on_candles(expected, {})
                 expected += bot.runner.tf_ns
             result = await bot.on_candles(at_ns, mine)
             self.stats.entries += len(result.entries)
@@ -187,6 +195,21 @@ class TradingEngine:
         self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
         self.stats.groups += 1
         self.stats.candles += len(candles)
+
+    async def on_price(self, pair: str, price: float) -> int:
+        """A traded price of ``pair`` (ticker, trade): every bot in live mode checks its exits.
+
+        Returns the number of exits sent. Timing is recorded in ``stats.price_latencies_ms``.
+        """
+        t0 = time.perf_counter()
+        n = 0
+        for bot in self._by_pair.get(pair, ()):
+            if await bot.on_price(pair, price) is not None:
+                n += 1
+        self.stats.prices += 1
+        self.stats.exits += n
+        self.stats.price_latencies_ms.append((time.perf_counter() - t0) * 1000.0)
+        return n
 
     async def run(self, feed: AsyncIterable[Candle], *, before_group: GroupHook | None = None,
                   after_group: GroupHook | None = None, max_groups: int | None = None) -> EngineStats:

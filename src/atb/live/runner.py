@@ -13,6 +13,11 @@ every closed candle it
 3. analyses each pair's history with the strategy (``populate_*`` through ``atb_analyze``) and
    keeps the newest candle's signals for the next candle.
 
+Live mode splits the same loop step at the real order of events: :meth:`StrategyRunner.open_candle`
+at the candle's open (entries and exit signals at the open price), :meth:`on_price` for prices
+inside the candle (stoploss, trailing stop and ROI by the kernel's exit decision on the candle seen
+so far) and :meth:`close_candle` when it closes (the whole candle applied, then the analysis).
+
 The strategy sees only candles that have closed (its history ends at the candle just closed;
 informative timeframes are resampled from complete periods only), so nothing after the decision
 time can reach it.
@@ -31,7 +36,7 @@ from atb.backtest.markets import MarketInfo
 from atb.backtest.settings import SimulationSettings
 from atb.core.timeframe import timeframe_to_seconds
 from atb.errors import DataError, StrategyError
-from atb.live.stepper import CandleStepper, EntryDecision, StepResult
+from atb.live.stepper import CandleStepper, EntryDecision, ExitDecision, StepResult
 from atb.strategy.dataprovider import DataProvider
 
 __all__ = ["EntryGate", "StrategyRunner"]
@@ -109,6 +114,7 @@ class StrategyRunner:
                                      capacity=capacity)
         self.signals: dict[str, dict[str, object]] = {}
         self.analyzed: dict[str, pd.DataFrame] = {}
+        self._forming: dict[str, list[float]] = {}
         for pair in self.pairs:
             self._analyze(pair)
 
@@ -184,17 +190,92 @@ class StrategyRunner:
             self._analyze(pair)
         return result
 
+    # -- live mode: provisional step at the open, prices inside the candle, close ------------------
+    def open_candle(self, at_ns: int, prices: Mapping[str, float]) -> StepResult:
+        """Live mode: candle ``at_ns`` (UTC ns) has just opened at ``prices`` (pair -> price).
+
+        Runs the loop on a provisional row holding only the open price, with the signals of the
+        candle that just closed: entries and exit signals act now, at the open, through the risk
+        gate (:meth:`CandleStepper.step` with ``provisional=True``).
+
+        Raises
+        ------
+        DataError
+            ``at_ns`` is not the candle after the last closed one.
+        """
+        if at_ns != self.last_ns + self.tf_ns:
+            raise DataError(f"runner: candle {pd.Timestamp(at_ns, tz='UTC')} does not follow "
+                            f"{pd.Timestamp(self.last_ns, tz='UTC')}")
+        for pair, price in prices.items():
+            px = float(price)
+            self.stepper.append(pair, at_ns, px, px, px, px, signals=self.signals.get(pair),
+                                tick_dec=self._tick(pair, at_ns))
+            self._forming[pair] = [at_ns, px, px, px, px]
+        return self._gated_step(at_ns, provisional=True)
+
+    def on_price(self, pair: str, price: float) -> ExitDecision | None:
+        """Live mode: a traded price inside the current candle of ``pair``.
+
+        Keeps the candle seen so far (open, high, low, last); when the price makes a new high or
+        low and the pair has an open trade, the kernel's exit decision runs on that candle. An
+        exit it takes is applied (the trade is closed in the loop) and returned, priced as the
+        loop prices it; the caller sends the order.
+        """
+        f = self._forming.get(pair)
+        if f is None:  # after a restart: the current candle's provisional row holds its open
+            t = self.stepper.next_t - self.tf_ns
+            if t <= self.last_ns or pair not in self._hist:
+                return None
+            st, p = self.stepper, self.pairs.index(pair)
+            r = int(st.pair_start[p] + st.pair_len[p] - 1)
+            if st.pair_len[p] == 0 or int(st.a["date_ns"][r]) != t:
+                return None
+            o = float(st.a["open"][r])
+            f = self._forming[pair] = [t, o, o, o, o]
+        px = float(price)
+        extreme = px > f[2] or px < f[3]
+        f[2], f[3], f[4] = max(f[2], px), min(f[3], px), px
+        if not extreme or not self.stepper.has_trade(pair):
+            return None
+        hit = self.stepper.probe_exit(pair, int(f[0]), f[1], f[2], f[3], f[4])
+        if hit is None:
+            return None
+        return self.stepper.finish_candle(pair, int(f[0]), f[1], f[2], f[3], f[4])
+
+    def close_candle(self, at_ns: int, candles: Mapping[str, Sequence[float]]) -> list[ExitDecision]:
+        """Live mode: candle ``at_ns`` closed with ``candles`` (pair -> OHLCV).
+
+        The whole candle is applied to the open trades (exits the loop takes inside it are
+        returned), the history grows, and every pair is analysed for the next candle's signals.
+        """
+        exits = []
+        date = pd.Timestamp(at_ns, tz="UTC")
+        for pair, (o, h, lo, c, v) in candles.items():
+            if pair not in self._hist:
+                raise DataError(f"runner: candle for unknown pair {pair}")
+            self.stepper.set_last_ohlc(pair, float(o), float(h), float(lo), float(c))
+            x = self.stepper.finish_candle(pair, at_ns, float(o), float(h), float(lo), float(c))
+            if x is not None:
+                exits.append(x)
+            frame = self._hist[pair]
+            frame.loc[len(frame)] = [date, float(o), float(h), float(lo), float(c), float(v)]
+            self._forming.pop(pair, None)
+        self.last_ns = at_ns
+        for pair in candles:
+            self._analyze(pair)
+        return exits
+
     def _tick(self, pair: str, at_ns: int) -> int:
         if callable(self._ticks):
             return int(self._ticks(pair, at_ns))
         return int(self._ticks.get(pair, 8))
 
-    def _gated_step(self, at_ns: int) -> StepResult:
+    def _gated_step(self, at_ns: int, *, provisional: bool = False) -> StepResult:
         st = self.stepper
         saved = (st.ts.copy(), st.loop_i.copy(), st.loop_f.copy(), st.next_t)
         denied: set[str] = set()
         while True:
-            result = st.step(at_ns)
+            result = st.step(at_ns, provisional=provisional)
             if self._gate is None:
                 return result
             approved: dict[str, float] = {}
