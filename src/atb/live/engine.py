@@ -13,6 +13,9 @@ twice.
 Venue hooks let a replay drive a :class:`~atb.execution.paper.PaperExchange`: ``before_group`` is
 called with the group's candles before the bots decide, ``after_group`` after.
 
+With many bots, the candle close yields to the event loop between two bots, so price updates
+(:meth:`TradingEngine.on_price`) wait at most one bot's analysis, not all of them.
+
 Graceful shutdown: :meth:`TradingEngine.request_stop` (wired to SIGINT/SIGTERM by
 :meth:`install_signal_handlers`) ends the loop after the group in progress, with every checkpoint
 written. Hot reload: :meth:`TradingEngine.reload` changes a bot's strategy parameters between two
@@ -192,6 +195,9 @@ class TradingEngine:
             self.stats.exits += len(result.exits)
             if self.checkpoint_dir is not None:
                 save_checkpoint(checkpoint_path(self.checkpoint_dir, bot.strategy_id), bot.runner)
+            # let price updates in between two bots' analyses: with many strategies a candle
+            # close would otherwise hold the event loop for all of them at once
+            await asyncio.sleep(0)
         self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
         self.stats.groups += 1
         self.stats.candles += len(candles)

@@ -81,13 +81,39 @@ class TradeOptions:
 
 @dataclass(slots=True)
 class TradeNode:
-    """The built stack: engine, its feed and the venue hooks."""
+    """The built stack: engine, its feed, the venue hooks and (live/venue data) a price source."""
 
     engine: TradingEngine
     feed: Any
     venue: Any
     before_group: Any = None
     risk_source: str = ""
+    price_source: Any = None
+
+    async def watch_prices(self) -> None:
+        """Feed the venue's tickers to ``engine.on_price`` until cancelled (live and venue data).
+
+        Temporary venue errors are waited out (1 s); the loop never ends by itself.
+        """
+        if self.price_source is None:
+            return
+        import asyncio
+
+        from atb.errors import ExchangeError
+
+        async def one(pair: str) -> None:
+            while True:
+                try:
+                    ticker = await self.price_source.watch_ticker(pair)
+                except ExchangeError:
+                    await asyncio.sleep(1.0)
+                    continue
+                if ticker.last is not None:
+                    if isinstance(self.venue, PaperExchange):
+                        self.venue.set_price(pair, ticker.last, ticker.timestamp)
+                    await self.engine.on_price(pair, float(ticker.last))
+
+        await asyncio.gather(*(one(p) for p in self.engine.pairs))
 
 
 def parse_bots(config: Mapping[str, Any], strategy: str | None, pairs: Sequence[str]) -> tuple[BotSpec, ...]:
@@ -315,6 +341,7 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
         config["dry_run_wallet"] = spec.wallet
         runner = StrategyRunner(strategy, config, {p: hist[p] for p in spec.pairs},
                                 markets={p: infos[p] for p in spec.pairs},
+                                window=max(1000, 2 * startup),
                                 tick_decimals={p: max(0, -Decimal(str(markets[p].price_tick)).as_tuple()
                                                       .exponent) for p in spec.pairs})  # type: ignore[operator]
         portfolio = BotPortfolio(runner, spec.wallet)
@@ -334,4 +361,4 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
                 trade_venue.set_price(c.pair, c.close, c.close_time_ms)
 
     return TradeNode(engine=engine, feed=feed, venue=trade_venue, before_group=before,
-                     risk_source=risk_source)
+                     risk_source=risk_source, price_source=venue)

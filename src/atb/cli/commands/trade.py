@@ -95,9 +95,12 @@ def run_trade(*, config_path: Path | None, strategy: str | None, strategy_path: 
             node.engine.install_signal_handlers()
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
+        prices = asyncio.create_task(node.watch_prices())
         try:
             await node.engine.run(node.feed, before_group=node.before_group, max_groups=max_candles)
         finally:
+            prices.cancel()
+            await asyncio.gather(prices, return_exceptions=True)
             close = getattr(node.venue, "close", None)
             if close is not None:
                 await close()
