@@ -8,10 +8,18 @@ Algorithm
    price (compared with the raw venue price, as the venue would) are dropped.
 2. The merged levels are walked best first (buy: ascending, sell: descending; ties by venue name),
    taking ``min(level amount, remaining, venue cap, venue balance)`` from each.
-3. Repair for venue rules: each venue's child order is rounded **down** to its ``amount_step``
-   (trimming its worst levels) and the walk is repeated with that venue capped, so the remainder
-   flows to the next best levels elsewhere; then a child below ``min_amount`` or ``min_notional``
-   is dropped (the smallest first) and the walk is repeated without that venue.
+3. Repair for venue rules, repeated until no child is off its ``amount_step``: every venue whose
+   amount is off its step and that is held there by its own limits (balance, book depth, a cap
+   from an earlier pass, or a next level worse than the others') is capped at its largest
+   whole-step amount (trimming its worst levels), and the walk is repeated, so the freed
+   remainder flows to the next best levels. The venue that took the last units of the order
+   (limited only by the amount left) is not capped in that pass: it absorbs the remainder the
+   others free. Only when it is the one venue still off its step is it capped too, and its excess
+   goes on to the next levels. Then a child below ``min_amount`` or ``min_notional`` is dropped
+   (the smallest first) and the walk is repeated without that venue. The multi-venue repair is
+   also run capping every off-step venue in the same pass (that one included). Neither order wins
+   in every case (the remainder may land on a venue whose coarse step or minimums then reject
+   it), so the one filling more, then at the better value, is kept (the first on ties).
 4. The same is done for each venue alone; the result filling the most base amount, then at the
    best fee-inclusive value, is returned (the multi-venue plan wins ties), so the plan is never
    worse than the best single venue for the amount it fills.
@@ -195,7 +203,9 @@ def route_order(*, side: OrderSide, amount: Decimal, books: Mapping[str, BookSna
     pair = _validate(amount, books, markets, limit_price)
     levels = _merged_levels(side, books, markets, limit_price)
     venues = sorted({lv.venue for lv in levels})
-    multi = _allocate(side, amount, levels, markets, balances)
+    spare = _allocate(side, amount, levels, markets, balances, spare_last=True)
+    cap_all = _allocate(side, amount, levels, markets, balances, spare_last=False)
+    multi = cap_all if _best(side, markets, [("spare", spare), ("all", cap_all)]) == "all" else spare
     singles = {v: _allocate(side, amount, [lv for lv in levels if lv.venue == v], markets, balances)
                for v in venues}
     best_venue = _best(side, markets, [(v, singles[v]) for v in venues])
@@ -273,9 +283,13 @@ def _floor_step(value: Decimal, step: Decimal) -> Decimal:
 
 
 def _walk(side: OrderSide, amount: Decimal, levels: Iterable[_Level], caps: Mapping[str, Decimal],
-          budgets: Mapping[str, Decimal] | None) -> _Fills:
-    """Greedy walk over merged levels; ``caps`` in base, ``budgets`` quote (buy) / base (sell)."""
+          budgets: Mapping[str, Decimal] | None) -> tuple[_Fills, str | None]:
+    """Greedy walk over merged levels; ``caps`` in base, ``budgets`` quote (buy) / base (sell).
+
+    Returns the fills and the venue whose take used up the order (None when it is not filled).
+    """
     remaining = amount
+    last: str | None = None
     room = dict(caps)
     funds = {v: max(b, _ZERO) for v, b in budgets.items()} if budgets is not None else None
     fills: _Fills = {}
@@ -290,11 +304,12 @@ def _walk(side: OrderSide, amount: Decimal, levels: Iterable[_Level], caps: Mapp
             continue
         fills.setdefault(lv.venue, []).append((lv.price, take))
         remaining -= take
+        last = lv.venue
         if lv.venue in room:
             room[lv.venue] -= take
         if funds is not None:
             funds[lv.venue] = max(funds.get(lv.venue, _ZERO) - take * unit_cost, _ZERO)
-    return fills
+    return fills, (last if remaining <= 0 else None)
 
 
 def _trim(fills: list[tuple[Decimal, Decimal]], target: Decimal) -> list[tuple[Decimal, Decimal]]:
@@ -316,20 +331,34 @@ def _meets_minimums(fills: list[tuple[Decimal, Decimal]], market: Market) -> boo
 
 
 def _allocate(side: OrderSide, amount: Decimal, levels: list[_Level], markets: Mapping[str, Market],
-              balances: Mapping[str, Decimal] | None) -> _Fills:
-    """Greedy walk, then the step/minimum repair (module docstring, step 3)."""
+              balances: Mapping[str, Decimal] | None, *, spare_last: bool = True) -> _Fills:
+    """Greedy walk, then the step/minimum repair (module docstring, step 3).
+
+    With ``spare_last`` the venue that took the order's last units is capped only when it is the
+    one venue left off its step; without, every off-step venue is capped in the same pass.
+    """
     dropped: set[str] = set()
-    passes = 4 * (len({lv.venue for lv in levels}) + 1)
+    # Caps only go down, so a capped venue stays at its cap unless it takes the order's last units:
+    # each pass either caps a venue for the first time or moves the last level taken further down
+    # the merged list, which bounds the passes. The final trim keeps the result valid regardless.
+    passes = len(levels) + len({lv.venue for lv in levels}) + 1
     while True:
         caps: dict[str, Decimal] = dict.fromkeys(dropped, _ZERO)
-        fills = _walk(side, amount, levels, caps, balances)
+        fills, last = _walk(side, amount, levels, caps, balances)
         for _ in range(passes):
-            rounded = {v: _floor_step(_filled({v: f}), markets[v].amount_step) for v, f in fills.items()}
-            short = {v: r for v, r in rounded.items() if r != _filled({v: fills[v]})}
+            short: dict[str, Decimal] = {}
+            for v, f in fills.items():
+                size = _filled({v: f})
+                rounded = _floor_step(size, markets[v].amount_step)
+                if rounded != size:
+                    short[v] = rounded
             if not short:
                 break
+            if spare_last and last in short and len(short) > 1:
+                # the venue that took the last units absorbs what the others free: not capped yet
+                del short[last]
             caps.update(short)
-            fills = _walk(side, amount, levels, caps, balances)
+            fills, last = _walk(side, amount, levels, caps, balances)
         fills = {v: _trim(f, _floor_step(_filled({v: f}), markets[v].amount_step)) for v, f in fills.items()}
         fills = {v: f for v, f in fills.items() if f}
         below = sorted((_filled({v: f}), v) for v, f in fills.items() if not _meets_minimums(f, markets[v]))

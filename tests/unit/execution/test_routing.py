@@ -118,6 +118,64 @@ def test_amount_step_rounding_reroutes_remainder():
     assert plan.filled == D(1)
 
 
+def test_funds_limited_venue_off_step_is_capped_alone():
+    # a can afford 150.05 / 100.1 = 1.49900... -> 1.49 in whole steps; b takes the other 0.51.
+    # Capping b at its pre-repair 0.50 in the same pass would fill only 1.99 and lose to b alone.
+    markets = {"a": mk(fee="0.001", step="0.01"), "b": mk(fee="0.001", step="0.01")}
+    books = {"a": bk(asks=[("100", "10")]), "b": bk(asks=[("101", "10")])}
+    plan = route_order(side=BUY, amount=D(2), books=books, markets=markets,
+                       balances={"a": D("150.05"), "b": D(1000)})
+    assert amounts(plan) == {"a": D("1.49"), "b": D("0.51")}
+    a, b = plan.children
+    assert a.notional + a.fee == D("149.149") <= D("150.05")
+    assert b.notional + b.fee == D("51.56151")
+    assert plan.filled == D(2) and plan.unfilled == D(0)
+    # b alone: 2 * 101 * 1.001 = 202.202
+    assert plan.best_single_venue == "b" and plan.savings == D("202.202") - D("200.71051")
+
+
+def test_base_funds_limited_sell_off_step_is_capped_alone():
+    markets = {"a": mk(step="0.01"), "b": mk(step="0.01")}
+    books = {"a": bk(bids=[("101", "10")]), "b": bk(bids=[("100", "10")])}
+    plan = route_order(side=SELL, amount=D(2), books=books, markets=markets,
+                       balances={"a": D("1.4995"), "b": D(5)})
+    assert amounts(plan) == {"a": D("1.49"), "b": D("0.51")}
+    assert plan.filled == D(2) and plan.savings == D("1.49")
+
+
+def test_depth_limited_venue_off_step_is_capped_alone():
+    # a's whole book is 1.495 (not a whole number of 0.01 steps): a 1.49, b the other 0.51
+    markets = {"a": mk(step="0.01"), "b": mk(step="0.01")}
+    books = {"a": bk(asks=[("100", "1.495")]), "b": bk(asks=[("101", "10")])}
+    plan = route_order(side=BUY, amount=D(2), books=books, markets=markets)
+    assert amounts(plan) == {"a": D("1.49"), "b": D("0.51")}
+    assert plan.filled == D(2) and plan.notional == D("200.51")
+    assert plan.best_single_venue == "b" and plan.savings == D("1.49")
+
+
+def test_step_repair_iterates_until_every_child_is_on_step():
+    # a depth-limited at 1.495 -> 1.49; b (step 0.1) then takes 0.51, off its step -> 0.5;
+    # the last 0.01 goes to c.
+    markets = {"a": mk(step="0.01"), "b": mk(step="0.1"), "c": mk(step="0.001")}
+    books = {"a": bk(asks=[("100", "1.495")]), "b": bk(asks=[("101", "10")]),
+             "c": bk(asks=[("102", "10")])}
+    plan = route_order(side=BUY, amount=D(2), books=books, markets=markets)
+    assert amounts(plan) == {"a": D("1.49"), "b": D("0.5"), "c": D("0.01")}
+    assert plan.filled == D(2) and plan.notional == D("200.52")
+
+
+def test_capping_every_off_step_venue_at_once_is_kept_when_it_fills_more():
+    # walk: a 1.6, b 0.8 (b, c tie at 103; b first by name).
+    # sparing b: a -> 1, b 1.4 -> 1, c 0.4 < c's minimum 1 -> dropped -> fills only 2.
+    # capping a -> 1 and b -> 0 together: c takes 1.4 -> fills 2.4 (c alone fills 2.3).
+    markets = {"a": mk(step="1"), "b": mk(step="1"), "c": mk(step="0.01", min_amount="1")}
+    books = {"a": bk(asks=[("102", "1.6")]), "b": bk(asks=[("103", "1.9")]), "c": bk(asks=[("103", "2.3")])}
+    plan = route_order(side=BUY, amount=D("2.4"), books=books, markets=markets)
+    assert amounts(plan) == {"a": D(1), "c": D("1.4")}
+    assert plan.filled == D("2.4") and plan.notional == D("246.2")
+    assert plan.best_single_venue == "c" and plan.best_single_filled == D("2.3")
+
+
 def test_amount_step_leaves_unfilled_when_nowhere_to_go():
     plan = route_order(side=BUY, amount=D("0.37"), books={"a": bk(asks=[("100", "1")])},
                        markets={"a": mk(step="0.1")})
