@@ -73,6 +73,9 @@ class TradingEngine:
         Where runner checkpoints live (None: no checkpoints, e.g. throw-away replays).
     timeframe_ms : int
         Candle duration of the feed, ms (all bots trade one timeframe per engine).
+    reconcile_every : int
+        Reconcile every bot's orders and balances with the venue after this many candle groups
+        (0: only at start-up).
 
     Raises
     ------
@@ -81,7 +84,7 @@ class TradingEngine:
     """
 
     def __init__(self, bots: Sequence[TradingBot], *, timeframe_ms: int,
-                 checkpoint_dir: Path | None = None) -> None:
+                 checkpoint_dir: Path | None = None, reconcile_every: int = 12) -> None:
         if not bots:
             raise ConfigError("engine: no strategies to run")
         ids = [b.strategy_id for b in bots]
@@ -90,6 +93,8 @@ class TradingEngine:
         self.bots = list(bots)
         self.timeframe_ms = timeframe_ms
         self.checkpoint_dir = checkpoint_dir
+        self.reconcile_every = int(reconcile_every)
+        self.reconcile_reports: list[Any] = []
         self.pairs = tuple(sorted({p for b in bots for p in b.pairs}))
         self._by_pair: dict[str, list[TradingBot]] = {}
         for bot in self.bots:
@@ -201,6 +206,10 @@ class TradingEngine:
         self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
         self.stats.groups += 1
         self.stats.candles += len(candles)
+        if self.reconcile_every > 0 and self.stats.groups % self.reconcile_every == 0:
+            for bot in self.bots:
+                self.reconcile_reports.append(await bot.manager.reconcile())
+            del self.reconcile_reports[:-len(self.bots)]
 
     async def on_price(self, pair: str, price: float) -> int:
         """A traded price of ``pair`` (ticker, trade): every bot in live mode checks its exits.
