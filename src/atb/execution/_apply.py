@@ -14,7 +14,7 @@ not double counted); a crash before 1 loses nothing the venue does not still rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -125,7 +125,10 @@ async def record_fills(store: OrderStore, exchange: ExchangeClient | None, order
     new = sum(1 for f in vo.fills if f.client_order_id == cid and store.add_fill(f))
     if exchange is not None and vo.filled > recorded_fill_amount(store, cid):
         trades = await exchange.fetch_my_trades(order.request.pair, since_ms=_ms(order.created_at) - 60_000)
-        new += sum(1 for f in trades if f.client_order_id == cid and store.add_fill(f))
+        # venues such as binance report trades by their own order id, not the client id
+        ids = {cid} | {i for i in (vo.venue_order_id, order.venue_order_id) if i}
+        new += sum(1 for f in trades if f.client_order_id in ids
+                   and store.add_fill(replace(f, client_order_id=cid)))
     return new
 
 
