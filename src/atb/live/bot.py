@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
+from atb.backtest.kernels import records as rec
 from atb.core.enums import OrderSide, OrderType, SignalDirection
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
@@ -126,6 +127,7 @@ class TradingBot:
         self._candle_ns = 0
         runner._gate = self._gate
         self.errors: list[str] = []
+        self._awaiting: dict[str, EntryDecision] = {}  # entry orders not filled when sent
 
     @property
     def pairs(self) -> tuple[str, ...]:
@@ -159,6 +161,7 @@ class TradingBot:
         self._candle_ns = at_ns
         for pair, c in mine.items():
             self.portfolio.last_close[pair] = float(c[3])
+        await self.sync()
         self.risk.mark(self.portfolio.equity(), _utc(at_ns + self.runner.tf_ns))
         self._pending = _Pending()
         closed: list[ExitDecision] = []
@@ -282,20 +285,64 @@ class TradingBot:
         if order is None:
             return
         if order.status == OrderStatus.FILLED and order.average is not None:
-            if self.runner.stepper.has_trade(e.pair) and self.order_style == "market":
-                self.runner.stepper.apply_entry_fill(e.pair, open_rate=float(order.average),
-                                                     amount=float(order.filled))
-            self.store.save_trade(LiveTrade(
-                trade_id=f"{self.strategy_id}:{e.pair}:{e.at_ns}"[:64], strategy_id=self.strategy_id,
-                venue=self.manager.venue, pair=e.pair,
-                side=SignalDirection.SHORT if e.is_short else SignalDirection.LONG,
-                amount=order.filled, open_time=_utc(e.at_ns), open_rate=order.average,
-                entry_client_order_id=order.client_order_id, enter_tag=e.tag or None))
+            self._entry_filled(e, order)
         elif order.status == OrderStatus.REJECTED:
             self.errors.append(f"{tag}: entry order rejected")
+        else:
+            self._awaiting[order.client_order_id] = e
 
-    async def _exit(self, x: ExitDecision) -> None:
-        tag = f"exit:{x.pair}:{x.at_ns}:{x.open_ns}"
+    def _entry_filled(self, e: EntryDecision, order: Order) -> None:
+        assert order.average is not None
+        st = self.runner.open_trade_state(e.pair)
+        if st is not None and self.order_style == "market":
+            self.runner.stepper.apply_entry_fill(e.pair, open_rate=float(order.average),
+                                                 amount=float(order.filled))
+        self.store.save_trade(LiveTrade(
+            trade_id=f"{self.strategy_id}:{e.pair}:{e.at_ns}"[:64], strategy_id=self.strategy_id,
+            venue=self.manager.venue, pair=e.pair,
+            side=SignalDirection.SHORT if e.is_short else SignalDirection.LONG,
+            amount=order.filled, open_time=_utc(e.at_ns), open_rate=order.average,
+            entry_client_order_id=order.client_order_id, enter_tag=e.tag or None))
+
+    async def sync(self) -> None:
+        """Bring the loop, the store and the venue back in line (before every candle).
+
+        Resolves orders still open or in flight (:meth:`OrderManager.poll_open_orders`); records
+        entries that filled late; closes, with a market order, any position the strategy's loop
+        does not hold (an exit that could not be sent while its entry was in flight, or a
+        position left by a crash); and drops from the loop a trade whose entry never filled.
+        """
+        await self.manager.poll_open_orders()
+        for cid, e in list(self._awaiting.items()):
+            order = self.store.get_order(cid)
+            if order is None or order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED,
+                                                 OrderStatus.EXPIRED):
+                self._awaiting.pop(cid)
+            elif order.status == OrderStatus.FILLED and order.average is not None:
+                self._awaiting.pop(cid)
+                self._entry_filled(e, order)
+        busy = {o.request.pair for o in self.manager.open_orders()}
+        loop_pairs = set(self.runner.stepper.open_trade_pairs())
+        for pair in self.runner.pairs:
+            if pair in busy:
+                continue
+            held = self.store.position(self.strategy_id, pair).amount
+            amount = self._round_amount(pair, float(abs(held))) if held else Decimal(0)
+            if amount > 0 and pair not in loop_pairs:
+                price = self.portfolio.last_close.get(pair, 0.0)
+                x = ExitDecision(pair=pair, at_ns=self._candle_ns, is_short=held < 0,
+                                 price=price if price > 0 else 1.0, amount=float(amount),
+                                 reason="position_sync", open_rate=0.0, open_ns=0, profit_abs=0.0)
+                await self._exit(x, tag=f"sync:{pair}:{self._candle_ns}", any_trade=True)
+            elif held == 0 and pair in loop_pairs and self.order_style == "market":
+                st = self.runner.open_trade_state(pair)
+                if st is not None:  # the venue never filled the entry
+                    self.runner.stepper.close_trade(pair, self._candle_ns or self.runner.last_ns,
+                                                    st["open_rate"], rec.EXIT_FORCE)
+                    self.errors.append(f"{pair}: entry never filled; trade dropped from the loop")
+
+    async def _exit(self, x: ExitDecision, *, tag: str | None = None, any_trade: bool = False) -> None:
+        tag = tag or f"exit:{x.pair}:{x.at_ns}:{x.open_ns}"
         side = OrderSide.BUY if x.is_short else OrderSide.SELL
         held = self.store.position(self.strategy_id, x.pair).amount
         amount = min(self._round_amount(x.pair, x.amount), abs(held)) if held else Decimal(0)
@@ -310,7 +357,7 @@ class TradingBot:
             return
         trade_id = f"{self.strategy_id}:{x.pair}:{x.open_ns}"[:64]
         for t in self.store.open_trades(self.strategy_id):
-            if t.trade_id == trade_id:
+            if t.trade_id == trade_id or (any_trade and t.pair == x.pair):
                 entry_fee = sum((f.fee for f in self.store.fills(t.entry_client_order_id)), Decimal(0))
                 exit_fee = sum((f.fee for f in self.store.fills(order.client_order_id)), Decimal(0))
                 sign = Decimal(-1) if x.is_short else Decimal(1)

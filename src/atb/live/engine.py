@@ -250,17 +250,36 @@ class TradingEngine:
                     return True
             return False
 
-        async for candle in feed:
-            if candle.open_time_ms <= self.last_processed_ms:
-                continue
-            pending.setdefault(candle.open_time_ms, {})[candle.pair] = candle
-            complete = len(pending[candle.open_time_ms]) == len(self.pairs)
-            if await flush(candle.open_time_ms + (1 if complete else 0)):
-                return self.stats
-            if self._stop.is_set():
-                return self.stats
-        await flush(None)
-        return self.stats
+        it = aiter(feed)
+        stop = asyncio.ensure_future(self._stop.wait())
+        try:
+            while True:
+                nxt = asyncio.ensure_future(anext(it))
+                finished, _ = await asyncio.wait({nxt, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if nxt not in finished:  # stop requested while the feed waits for a candle
+                    nxt.cancel()
+                    await asyncio.gather(nxt, return_exceptions=True)
+                    return self.stats
+                try:
+                    candle = nxt.result()
+                except StopAsyncIteration:
+                    break
+                if candle.open_time_ms <= self.last_processed_ms:
+                    continue
+                pending.setdefault(candle.open_time_ms, {})[candle.pair] = candle
+                complete = len(pending[candle.open_time_ms]) == len(self.pairs)
+                if await flush(candle.open_time_ms + (1 if complete else 0)):
+                    return self.stats
+                if self._stop.is_set():
+                    return self.stats
+            await flush(None)
+            return self.stats
+        finally:
+            stop.cancel()
+            await asyncio.gather(stop, return_exceptions=True)
+            aclose = getattr(it, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
 async def _call(hook: GroupHook | None, t: int, group: Sequence[Candle]) -> None:
