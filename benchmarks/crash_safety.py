@@ -15,10 +15,10 @@ benchmark kills it with SIGKILL ``--kills`` times, restarting it after each kill
 At the end the engine is stopped gracefully (SIGTERM, exit status 0 required) once it has
 processed the emulator's last candle; then, with faults off, one reconciliation pass
 (``grace_s=0``) runs here and the store is compared with the emulator's own records
-(:func:`verify_venue_state`, also used by tests/integration/live): (a) no order lost, (b) no
-duplicate client id, (c) no orphan, (d) base positions and the quote balance equal to the stored
-fills (tolerance 1e-8: the emulator's fees are exact decimals in the quote currency, the store
-keeps Decimals), (e) the loop's open trades equal the store's open positions.
+(:func:`atb.testing.venue_checks.verify_venue_state`, also used by tests/integration/live): (a) no
+order lost, (b) no duplicate client id, (c) no orphan, (d) base positions and the quote balance
+equal to the stored fills (tolerance 1e-8: the emulator's fees are exact decimals in the quote
+currency, the store keeps Decimals), (e) the loop's open trades equal the store's open positions.
 Exit status 1 if any check fails in any configuration.
 
 Run (both configurations: no faults, and 10 % of REST responses failing with every fault kind)::
@@ -39,11 +39,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -53,6 +52,7 @@ from atb.execution.reconcile import client_id_prefix, reconcile
 from atb.persistence.db import create_db_engine, create_session_factory
 from atb.persistence.order_store import SqlOrderStore
 from atb.testing.emulator import FAULT_KINDS, BinanceEmulator, EmulatorConfig, FaultConfig
+from atb.testing.venue_checks import verify_venue_state
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ATB_SHARED_DIR", REPO.parent / "shared"))
@@ -60,123 +60,6 @@ STRATEGIES = REPO / "tests" / "fixtures" / "strategies"
 KEY, SECRET = "emulator-test-key", "emulator-test-secret"
 STRATEGY_ID = "harness"
 TF_MS = 300_000
-
-
-#: Binance order statuses -> the store's status values.
-_VENUE_STATUS = {"NEW": "open", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled",
-                 "CANCELED": "cancelled", "EXPIRED": "expired", "REJECTED": "rejected",
-                 "EXPIRED_IN_MATCH": "expired"}
-
-
-@dataclass(slots=True)
-class StateCheck:
-    """Result of :func:`verify_venue_state`: counts and the failed checks (empty: all passed)."""
-
-    orders: int = 0
-    venue_orders: int = 0
-    fills: int = 0
-    rejected: int = 0
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every check passed."""
-        return not self.failures
-
-
-def verify_venue_state(store: Any, strategy_id: str, venue_orders: Sequence[Mapping[str, Any]],
-                       venue_balances: Mapping[str, tuple[Decimal, Decimal]],
-                       initial: Mapping[str, Decimal], *, prefix: str,
-                       dust: Decimal = Decimal("1e-8")) -> StateCheck:
-    """Compare the order store with the venue's own records (run after a final reconcile).
-
-    Checks: (a) no order lost: every stored order that may have reached the venue (not ``new``/
-    ``rejected``) is on the venue with the same status and filled amount, and its stored fills add
-    up to it; (b) no duplicate: each client order id appears once on the venue; (c) no orphan:
-    every venue order with ``prefix`` is in the store and not ``rejected``; (d) positions: per base
-    currency the store's fills-based position equals the venue's total (free + locked) within
-    ``dust``, and the quote balance equals ``initial`` minus the fills' net cost and fees (within
-    ``dust``; the venue charges fees in the quote currency).
-
-    Parameters
-    ----------
-    store : OrderStore
-    strategy_id : str
-    venue_orders : sequence of mapping
-        The venue's orders in Binance ``GET /api/v3/order`` layout (``clientOrderId``,
-        ``status``, ``executedQty``) - :meth:`BinanceEmulator.orders`.
-    venue_balances : mapping currency -> (free, locked)
-    initial : mapping currency -> Decimal
-        The venue account's balances before trading (base currencies absent = 0).
-    prefix : str
-        Client order id prefix of ``strategy_id``.
-    dust : Decimal
-        Tolerance of the balance comparisons (base and quote currency units).
-    """
-    out = StateCheck()
-    stored = {o.client_order_id: o for o in store.orders(strategy_id)}
-    ours = [v for v in venue_orders if str(v["clientOrderId"]).startswith(prefix)]
-    out.orders, out.venue_orders = len(stored), len(ours)
-    _check_orders(out, store, stored, ours)
-    _check_balances(out, store, strategy_id, set(stored), venue_balances, initial, dust)
-    return out
-
-
-def _check_orders(out: StateCheck, store: Any, stored: Mapping[str, Any],
-                  ours: Sequence[Mapping[str, Any]]) -> None:
-    """Checks (a), (b), (c) of :func:`verify_venue_state`."""
-    counts: dict[str, int] = {}
-    for row in ours:
-        counts[row["clientOrderId"]] = counts.get(row["clientOrderId"], 0) + 1
-    out.failures += [f"(b) duplicate: {cid} is {n} times on the venue" for cid, n in counts.items() if n > 1]
-    by_cid = {v["clientOrderId"]: v for v in ours}
-    for cid, o in stored.items():
-        status = o.status.value
-        v = by_cid.get(cid)
-        if status in ("new", "rejected"):
-            out.rejected += 1
-            if v is not None:
-                out.failures.append(f"(c) orphan: {cid} is {status} in the store but on the venue")
-            continue
-        if v is None:
-            out.failures.append(f"(a) lost: {cid} is {status} in the store, unknown to the venue")
-            continue
-        if _VENUE_STATUS.get(str(v["status"])) != status or Decimal(str(v["executedQty"])) != o.filled:
-            out.failures.append(f"(a) status: {cid} store {status}/{o.filled}, venue "
-                                f"{v['status']}/{v['executedQty']}")
-        filled = sum((f.amount for f in store.fills(client_order_id=cid)), Decimal(0))
-        if filled != o.filled:
-            out.failures.append(f"(a) fills: {cid} fills add up to {filled}, order filled {o.filled}")
-    out.failures += [f"(c) orphan: {cid} is on the venue, not in the store" for cid in by_cid
-                     if cid not in stored]
-
-
-def _check_balances(out: StateCheck, store: Any, strategy_id: str, cids: set[str],
-                    venue_balances: Mapping[str, tuple[Decimal, Decimal]], initial: Mapping[str, Decimal],
-                    dust: Decimal) -> None:
-    """Check (d) of :func:`verify_venue_state`."""
-    flow: dict[str, Decimal] = {}  # currency -> net change from the fills
-    per_pair: dict[str, Decimal] = {}
-    zero = Decimal(0)
-    for f in store.fills():
-        if f.client_order_id not in cids:
-            continue
-        out.fills += 1
-        base, quote = f.pair.split("/")[0], f.pair.split("/")[1].split(":")[0]
-        sign = Decimal(1) if f.side.value == "buy" else Decimal(-1)
-        per_pair[f.pair] = per_pair.get(f.pair, zero) + sign * f.amount
-        flow[base] = flow.get(base, zero) + sign * f.amount - (f.fee if f.fee_currency == base else zero)
-        flow[quote] = (flow.get(quote, zero) - sign * f.price * f.amount
-                       - (f.fee if f.fee_currency == quote else zero))
-    for p in store.positions(strategy_id):
-        if abs(p.amount - per_pair.get(p.pair, zero)) > dust:
-            out.failures.append(f"(d) position {p.pair}: store {p.amount}, fills {per_pair.get(p.pair)}")
-    totals = {c: free + locked for c, (free, locked) in venue_balances.items()}
-    for cur in sorted(flow):
-        expected = initial.get(cur, zero) + flow[cur]
-        got = totals.get(cur, zero)
-        if abs(got - expected) > dust:
-            out.failures.append(f"(d) balance {cur}: venue {got}, expected from fills {expected}")
 
 
 @dataclass(slots=True)

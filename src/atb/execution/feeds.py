@@ -9,28 +9,33 @@ placed after candle ``t`` closed meet candle ``t+1`` in the exchange before the 
   across pairs, then by pair name, as fast as possible or at a chosen speed. The clock is the
   data's: replays are deterministic.
 * :class:`ExchangeFeed` polls ``fetch_ohlcv`` of any :class:`~atb.execution.ports.ExchangeClient`
-  (ccxt public data for paper trading on live data) and yields each candle once it has closed.
+  (ccxt public data for paper trading on live data) and yields each candle once it has closed,
+  on the wall clock or on the venue's own clock (``clock="venue"``, :class:`VenueClock`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
 from atb.core.timeframe import timeframe_to_msecs
 from atb.data.history import load_pair_history
-from atb.errors import ConfigError, DataError
+from atb.errors import ConfigError, DataError, ExchangeError
 from atb.execution.ports import ExchangeClient
 
-__all__ = ["Candle", "CandleSink", "ExchangeFeed", "ReplayFeed"]
+__all__ = ["Candle", "CandleSink", "ExchangeFeed", "ReplayFeed", "VenueClock"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,13 +200,79 @@ def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class VenueClock:
+    """The venue's time (UTC ms) as last read from ``client.fetch_time()``; never goes back.
+
+    Held by an :class:`ExchangeFeed` with ``clock="venue"`` (refreshed once per polling round)
+    and shared with whatever must stamp events on the venue's time line (the order manager's
+    clock, the risk engine's). Before the first successful :meth:`refresh` the time is 0.
+
+    Parameters
+    ----------
+    client : ExchangeClient
+        The venue whose ``fetch_time`` is read.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> from atb.execution.paper import PaperExchange
+    >>> venue = PaperExchange({})
+    >>> venue.advance_to(1_700_000_000_000)
+    []
+    >>> clock = VenueClock(venue)
+    >>> asyncio.run(clock.refresh()), clock.now().isoformat()
+    (1700000000000, '2023-11-14T22:13:20+00:00')
+    """
+
+    def __init__(self, client: ExchangeClient) -> None:
+        self.client = client
+        self.ms = 0
+
+    async def refresh(self) -> int:
+        """Read the venue's time; on an ``ExchangeError`` keep the last value (logged, not raised)."""
+        try:
+            ms = await self.client.fetch_time()
+        except ExchangeError as exc:
+            _log.warning("venue clock of %s not refreshed (keeping %d): %s: %s",
+                         getattr(self.client, "venue", "venue"), self.ms, type(exc).__name__, exc)
+            return self.ms
+        self.ms = max(self.ms, int(ms))
+        return self.ms
+
+    def now_ms(self) -> int:
+        """Last venue time read, UTC ms (0 before the first read)."""
+        return self.ms
+
+    def now(self) -> datetime:
+        """Last venue time read, tz-aware UTC datetime."""
+        return datetime.fromtimestamp(self.ms / 1000, tz=UTC)
+
+
 class ExchangeFeed:
     """Closed candles of ``pairs`` polled from an exchange client, each yielded once.
 
-    Each round calls ``fetch_ohlcv(pair, timeframe, limit=limit)`` for every pair, yields the
+    Each round calls ``fetch_ohlcv(pair, timeframe, limit=limit)`` for every pair and yields the
     candles that have closed (``open_time + timeframe <= now``) and were not yielded before, in
-    time order then pair name, then sleeps until the next candle boundary plus ``grace_s`` (or
-    ``retry_s`` when a pair's last closed candle was missing: the venue had not published it).
+    time order then pair name.
+
+    A round is all or nothing: when one pair's request fails with an ``ExchangeError`` (after the
+    adapter's own retries), the pairs already read in that round are rolled back, the round yields
+    nothing and the failure is logged at WARNING (:mod:`logging`, logger ``atb.execution.feeds``);
+    the next round reads them again. So a failed request never skips a candle, never splits a
+    candle group across rounds, and never ends the iteration.
+
+    Which clock decides that a candle has closed (``clock``):
+
+    * ``"wall"`` (default): ``now_ms()`` (the local wall clock unless injected). After a round the
+      feed sleeps until the next candle boundary plus ``grace_s`` (or ``retry_s`` when a pair's
+      last closed candle was missing: the venue had not published it).
+    * ``"venue"``: the venue's own time, read with ``client.fetch_time()`` once at the start of
+      every round (the last good value is kept when that fails; no round runs before the first
+      good read). The feed waits ``poll_interval_s`` between rounds. Use it when the venue's time
+      is not the wall clock (an exchange emulator replaying history, e.g.
+      :class:`~atb.testing.emulator.BinanceEmulator`) or when the local clock cannot be trusted:
+      candles are yielded as soon as the venue has moved past them, however fast it moves.
+      :attr:`venue_clock` holds that time for other components (order and risk clocks).
 
     Parameters
     ----------
@@ -217,19 +288,37 @@ class ExchangeFeed:
     limit : int
         Candles requested per poll.
     grace_s, retry_s : float
-        Wait after a boundary before polling; re-poll interval while a candle is missing.
+        Wall clock: wait after a boundary before polling; re-poll interval while a candle is missing.
     now_ms : callable
-        Clock, UTC ms (default: wall time). Injected for tests and simulated time.
+        Wall clock, UTC ms (default: wall time). Injected for tests and simulated time.
     sleep : callable
         ``await sleep(seconds)`` (default :func:`asyncio.sleep`).
+    clock : {"wall", "venue"}
+        Which time decides candle closes and pacing (see above).
+    poll_interval_s : float
+        Venue clock: seconds between two rounds.
+    venue_clock : VenueClock or None
+        Venue clock: the clock to refresh (share one with the order manager); default a new
+        :class:`VenueClock` on ``client``.
+
+    Raises
+    ------
+    ConfigError
+        No pairs, an unknown ``clock`` or a negative ``poll_interval_s``.
     """
 
     def __init__(self, client: ExchangeClient, pairs: Sequence[str], timeframe: str, *,
                  since_ms: int | None = None, sink: CandleSink | None = None, limit: int = 5,
                  grace_s: float = 2.0, retry_s: float = 5.0, now_ms: Callable[[], int] = _wall_ms,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 clock: Literal["wall", "venue"] = "wall", poll_interval_s: float = 1.0,
+                 venue_clock: VenueClock | None = None) -> None:
         if not pairs:
             raise ConfigError("exchange feed: 'pairs' is empty")
+        if clock not in ("wall", "venue"):
+            raise ConfigError(f"exchange feed: invalid value for 'clock': {clock!r} ('wall' or 'venue')")
+        if not poll_interval_s >= 0.0:
+            raise ConfigError(f"exchange feed: invalid value for 'poll_interval_s': {poll_interval_s!r}")
         self.client = client
         self.pairs = tuple(sorted(pairs))
         self.timeframe = timeframe
@@ -238,7 +327,12 @@ class ExchangeFeed:
         self.limit = int(limit)
         self.grace_s = float(grace_s)
         self.retry_s = float(retry_s)
-        self._now = now_ms
+        self.clock = clock
+        self.poll_interval_s = float(poll_interval_s)
+        self.venue_clock: VenueClock | None = None
+        if clock == "venue":
+            self.venue_clock = venue_clock or VenueClock(client)
+        self._now = self.venue_clock.now_ms if self.venue_clock is not None else now_ms
         self._sleep = sleep
         self._since = since_ms
         self._last: dict[str, int] = {}
@@ -248,27 +342,49 @@ class ExchangeFeed:
         return (now // self.tf_ms) * self.tf_ms - self.tf_ms
 
     async def poll(self) -> list[Candle]:
-        """One polling round: the newly closed candles of all pairs, in time then pair order."""
+        """One polling round: the newly closed candles of all pairs, in time then pair order.
+
+        Empty when a request failed (the round is rolled back and logged) or, on the venue
+        clock, while the venue's time has never been read.
+        """
+        if self.venue_clock is not None and not await self.venue_clock.refresh():
+            return []
         now = self._now()
         last_closed = self._last_closed_open(now)
-        out: list[Candle] = []
         for pair in self.pairs:
             if pair not in self._last:
                 self._last[pair] = (self._since - 1) if self._since is not None else last_closed
-            rows = await self.client.fetch_ohlcv(pair, self.timeframe, limit=self.limit)
-            for row in sorted(rows, key=lambda r: r[0]):
-                t = int(row[0])
-                if t <= self._last[pair] or t + self.tf_ms > now:
-                    continue
-                out.append(Candle(pair=pair, timeframe=self.timeframe, open_time_ms=t,
-                                  open=float(row[1]), high=float(row[2]), low=float(row[3]),
-                                  close=float(row[4]), volume=float(row[5])))
-                self._last[pair] = t
+        before = dict(self._last)
+        out: list[Candle] = []
+        try:
+            for pair in self.pairs:
+                rows = await self.client.fetch_ohlcv(pair, self.timeframe, limit=self.limit)
+                out += self._closed(pair, rows, now)
+        except ExchangeError as exc:
+            self._last = before
+            _log.warning("exchange feed: polling round failed at %s, nothing yielded, retrying next "
+                         "round: %s: %s", pair, type(exc).__name__, exc)
+            return []
         out.sort(key=lambda c: (c.open_time_ms, c.pair))
+        return out
+
+    def _closed(self, pair: str, rows: Sequence[Sequence[float]], now: int) -> list[Candle]:
+        """The candles of ``rows`` closed at ``now`` and newer than the last yielded (advances it)."""
+        out = []
+        for row in sorted(rows, key=lambda r: r[0]):
+            t = int(row[0])
+            if t <= self._last[pair] or t + self.tf_ms > now:
+                continue
+            out.append(Candle(pair=pair, timeframe=self.timeframe, open_time_ms=t,
+                              open=float(row[1]), high=float(row[2]), low=float(row[3]),
+                              close=float(row[4]), volume=float(row[5])))
+            self._last[pair] = t
         return out
 
     def _wait_s(self) -> float:
         """Seconds until the next poll is worth making."""
+        if self.venue_clock is not None:
+            return self.poll_interval_s
         now = self._now()
         if any(v < self._last_closed_open(now) for v in self._last.values()):
             return self.retry_s

@@ -266,6 +266,10 @@ class PaperExchange:
 
     # --- ExchangeClient port ------------------------------------------------------------------
 
+    async def fetch_time(self) -> int:
+        """The feed clock (:attr:`now_ms`), UTC ms."""
+        return self.now_ms
+
     async def load_markets(self) -> Mapping[str, Market]:
         """Markets by pair."""
         return dict(self.markets)

@@ -27,6 +27,10 @@ class ExchangeClient(Protocol):
 
     venue: str
 
+    async def fetch_time(self) -> int:
+        """The venue's current time, UTC ms (a simulated venue: its simulated clock)."""
+        ...
+
     async def load_markets(self) -> Mapping[str, Market]:
         """Markets by pair."""
         ...

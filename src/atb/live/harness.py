@@ -15,8 +15,8 @@ kept small on purpose (one strategy, market orders, no API, no notifications).
 
 When is a candle closed?
 ------------------------
-The feed's clock is the **venue's clock**, read from the venue (ccxt ``fetch_time``,
-``GET /api/v3/time``) after every poll interval: :class:`ExchangeFeed` yields a candle once
+The feed's clock is the **venue's clock**, read from the venue (``ExchangeClient.fetch_time``,
+``GET /api/v3/time``) at every polling round: ``ExchangeFeed(clock="venue")`` yields a candle once
 ``open_time + timeframe <= venue time``. On the emulator the venue time is the replay clock (the
 close time of its current candle), so a candle is yielded exactly when the emulator has stepped
 past it, however fast the replay runs; on a real venue the server time is the wall clock. The
@@ -42,7 +42,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,7 +55,7 @@ from atb.config.secrets import load_credentials, reject_keys_in_config
 from atb.core.timeframe import timeframe_to_msecs
 from atb.errors import AtbError, ConfigError, ExchangeError, TemporaryExchangeError
 from atb.execution.ccxt import CcxtExchange, CircuitBreaker, RetryPolicy, create_ccxt_exchange
-from atb.execution.feeds import Candle, ExchangeFeed
+from atb.execution.feeds import Candle, ExchangeFeed, VenueClock
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
 from atb.live.bot import BotPortfolio, TradingBot
@@ -68,7 +67,7 @@ from atb.risk.config import load_risk_config
 from atb.risk.engine import RiskEngine
 from atb.strategy.loader import load_strategy
 
-__all__ = ["HarnessConfig", "LiveStack", "VenueClock", "build_stack", "check_local_urls", "main",
+__all__ = ["HarnessConfig", "LiveStack", "build_stack", "check_local_urls", "main",
            "make_feed", "run_harness", "run_stack"]
 
 _T = TypeVar("_T")
@@ -180,58 +179,6 @@ def check_local_urls(ccxt_config: Mapping[str, Any]) -> None:
     walk(urls)
 
 
-class VenueClock:
-    """The venue's time (UTC ms), refreshed from ``fetch_time``; never goes back.
-
-    Parameters
-    ----------
-    exchange : CcxtExchange
-        The venue (its ccxt client's ``fetch_time``, through the adapter's retries and breaker).
-    """
-
-    def __init__(self, exchange: CcxtExchange) -> None:
-        self.exchange = exchange
-        self.ms = 0
-
-    async def refresh(self) -> int:
-        """Read the venue's time; keeps the last value when the venue cannot be reached."""
-        try:
-            raw = await self.exchange._call(self.exchange._rest.fetch_time)
-        except ExchangeError as exc:
-            _log(f"venue clock not refreshed: {type(exc).__name__}: {exc}")
-            return self.ms
-        if not isinstance(raw, int | float):  # a malformed body parses to None
-            _log(f"venue clock not refreshed: unexpected answer {raw!r}")
-            return self.ms
-        self.ms = max(self.ms, int(raw))
-        return self.ms
-
-    def now_ms(self) -> int:
-        """Last venue time read, UTC ms."""
-        return self.ms
-
-    def now(self) -> datetime:
-        """Last venue time read, tz-aware UTC datetime."""
-        return datetime.fromtimestamp(self.ms / 1000, tz=UTC)
-
-
-class _VenuePollFeed(ExchangeFeed):
-    """An :class:`ExchangeFeed` whose polling round is all or nothing (errors logged, not raised)."""
-
-    async def poll(self) -> list[Candle]:
-        before = dict(self._last)
-        try:
-            return await super().poll()
-        except ExchangeError as exc:
-            self._last = before
-            _log(f"poll failed, retrying next round: {type(exc).__name__}: {exc}")
-            return []
-
-
-class _Stopped(Exception):
-    """Raised from the feed's wait when a stop was requested (between candle groups)."""
-
-
 @dataclass(slots=True)
 class LiveStack:
     """The components :func:`build_stack` wired (for tests: inspect, reconcile, close)."""
@@ -245,12 +192,10 @@ class LiveStack:
     bot: TradingBot
     engine: TradingEngine
     markets: dict[str, Market]
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def request_stop(self) -> None:
         """Stop after the candle group in progress (or at once while waiting for candles)."""
         self.engine.request_stop()
-        self.stop.set()
 
     async def close(self) -> None:
         """Close the venue sessions and the database."""
@@ -304,15 +249,6 @@ async def _patiently(cfg: HarnessConfig, what: str, call: Callable[[], Awaitable
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _markets(exchange: CcxtExchange) -> Mapping[str, Market]:
-    """The venue's markets; an empty answer (a malformed body ccxt parsed) is a temporary error."""
-    markets = await exchange.load_markets()
-    if not markets:
-        exchange._markets = None  # the adapter caches what it got: drop the empty map, ask again
-        raise TemporaryExchangeError(f"{exchange.venue}: empty market list")
-    return markets
-
-
 async def build_stack(cfg: HarnessConfig, *, credentials: Any = None) -> LiveStack:
     """Build every component against the venue (reads markets, clock and warm-up candles).
 
@@ -337,8 +273,8 @@ async def build_stack(cfg: HarnessConfig, *, credentials: Any = None) -> LiveSta
                                cool_down_s=cfg.breaker_cool_down_s), websocket=False)
     db = None
     try:
-        clock = VenueClock(exchange)
-        venue_markets = await _patiently(cfg, "load_markets", lambda: _markets(exchange))
+        clock = VenueClock(exchange)  # the feed refreshes it every round
+        venue_markets = await _patiently(cfg, "load_markets", exchange.load_markets)
         unknown = [p for p in cfg.pairs if p not in venue_markets]
         if unknown:
             raise ConfigError(f"harness: pairs {unknown} are not markets of {exchange.venue}")
@@ -387,24 +323,14 @@ async def build_stack(cfg: HarnessConfig, *, credentials: Any = None) -> LiveSta
 def make_feed(stack: LiveStack) -> ExchangeFeed:
     """The venue-clocked candle feed, backfilling from the candle after the last processed one.
 
-    Its ``sleep`` waits one poll interval (or until :meth:`LiveStack.request_stop`), then
-    refreshes the venue clock; a requested stop ends the iteration between two groups.
+    It refreshes ``stack.clock`` (the order manager's and risk engine's clock) from the venue at
+    every round and polls every ``poll_interval_s``; a failed round yields nothing (logged).
     """
     cfg = stack.config
-
-    async def wait(_seconds: float) -> None:
-        try:
-            await asyncio.wait_for(stack.stop.wait(), cfg.poll_interval_s)
-        except TimeoutError:
-            pass
-        if stack.stop.is_set():
-            raise _Stopped
-        await stack.clock.refresh()
-
     tf = timeframe_to_msecs(cfg.timeframe)
-    return _VenuePollFeed(stack.exchange, cfg.pairs, cfg.timeframe,
-                          since_ms=stack.engine.last_processed_ms + tf, limit=cfg.backfill,
-                          now_ms=stack.clock.now_ms, sleep=wait)
+    return ExchangeFeed(stack.exchange, cfg.pairs, cfg.timeframe,
+                        since_ms=stack.engine.last_processed_ms + tf, limit=cfg.backfill,
+                        clock="venue", venue_clock=stack.clock, poll_interval_s=cfg.poll_interval_s)
 
 
 async def run_stack(stack: LiveStack) -> EngineStats:
@@ -428,11 +354,8 @@ async def run_stack(stack: LiveStack) -> EngineStats:
         _log(f"group {t_ms} ({len(group)} candles) entries={stack.engine.stats.entries} "
              f"exits={stack.engine.stats.exits}")
 
-    try:
-        stats = await stack.engine.run(make_feed(stack), before_group=before, after_group=after,
-                                      max_groups=stack.config.max_groups)
-    except _Stopped:
-        stats = stack.engine.stats
+    stats = await stack.engine.run(make_feed(stack), before_group=before, after_group=after,
+                                   max_groups=stack.config.max_groups)
     if stack.bot.errors:
         _log(f"bot errors: {stack.bot.errors[-5:]}")
     held = sorted(p.pair for p in stack.store.positions(stack.config.strategy_id) if p.amount != 0)

@@ -11,6 +11,10 @@ This is the only place (with the CLI commands) that constructs venues, stores an
   (``ATB__EXCHANGE__<ID>__KEY``/``__SECRET``) or a secrets file. It refuses to start unless the
   caller acknowledged the risk (``i_understand_live_risk``) and keys are present.
 
+On venue data and live, time is the venue's (``fetch_time``, refreshed by every polling round of
+the feed): it decides candle closes and stamps orders, so a venue replaying history (the Binance
+emulator) works like a real one.
+
 Every bot (strategy instance) has its own wallet slice, risk engine and order manager; orders,
 fills, trades and decisions go to the run store (SQLite by default, PostgreSQL by URL), runner
 checkpoints to ``<userdir>/live/checkpoints``.
@@ -31,8 +35,8 @@ import pandas as pd
 from atb.backtest.markets import MarketInfo
 from atb.backtest.ticks import tick_decimals_for
 from atb.core.timeframe import timeframe_to_msecs
-from atb.errors import ConfigError, DataError
-from atb.execution.feeds import Candle, ExchangeFeed, ReplayFeed
+from atb.errors import ConfigError, DataError, TemporaryExchangeError
+from atb.execution.feeds import Candle, ExchangeFeed, ReplayFeed, VenueClock
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
 from atb.execution.paper import PaperConfig, PaperExchange, paper_markets
@@ -290,16 +294,43 @@ def _max_open(config: Mapping[str, Any]) -> float:
     return math.inf if v is None or float(v) < 0 else float(v)
 
 
+async def _venue_history(venue: Any, pairs: Sequence[str], timeframe: str, limit: int,
+                         now_ms: int) -> tuple[dict[str, pd.DataFrame], int]:
+    """Closed warm-up candles per pair (``open + timeframe <= now_ms``), cut to end at one candle.
+
+    Returns the frames and the open time of their last candle, UTC ms.
+    """
+    tf_ms = timeframe_to_msecs(timeframe)
+    data = {}
+    for p in pairs:
+        rows = [r[:6] for r in await venue.fetch_ohlcv(p, timeframe, limit=limit) if r[0] + tf_ms <= now_ms]
+        if not rows:
+            raise DataError(f"{p}: the venue has no closed {timeframe} candles")
+        df = pd.DataFrame(rows, columns=["ms", "open", "high", "low", "close", "volume"])
+        df["date"] = pd.to_datetime(df["ms"], unit="ms", utc=True)
+        data[p] = df[["date", "open", "high", "low", "close", "volume"]]
+    latest_closed = min(int(df["date"].iloc[-1].value // 1_000_000) for df in data.values())
+    cut = pd.Timestamp(latest_closed, unit="ms", tz="UTC")
+    return {p: df[df["date"] <= cut] for p, df in data.items()}, latest_closed
+
+
 async def build_live_node(opts: TradeOptions, store: OrderStore, *,
                           strategies: Mapping[str, Any]) -> TradeNode:
     """Paper on venue data, or live: the venue through ccxt (public data; keys for live).
 
-    The feed polls the venue's closed candles; warm-up history comes from ``fetch_ohlcv``.
+    Time is the venue's: :class:`~atb.execution.feeds.ExchangeFeed` runs with ``clock="venue"``
+    (``fetch_time`` once per polling round, one round per second), and the same
+    :class:`~atb.execution.feeds.VenueClock` stamps orders (order manager) and drives the risk
+    engine, so order times, the venue's trade times and candle closes share one time line (a
+    venue replaying history, like the Binance emulator, works as well as a real one). Warm-up
+    history is the venue's closed candles (``fetch_ohlcv``).
 
     Raises
     ------
     ConfigError
-        Live without acknowledgement or keys, no exchange name.
+        Live without acknowledgement or keys, no exchange name, unknown pairs.
+    TemporaryExchangeError
+        The venue's markets or time cannot be read.
     """
     from atb.execution.ccxt import create_ccxt_exchange
 
@@ -314,16 +345,12 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
     for p in all_pairs:
         if p not in markets:
             raise ConfigError(f"pairs: {p} is not a market of {exchange_id}")
+    clock = VenueClock(venue)
+    if not await clock.refresh():
+        raise TemporaryExchangeError(f"{exchange_id}: cannot read the venue's time")
     startup = max(int(getattr(s, "startup_candle_count", 0) or 0) for s in strategies.values())
     tf_ms = timeframe_to_msecs(opts.timeframe)
-    data = {}
-    for p in all_pairs:
-        rows = await venue.fetch_ohlcv(p, opts.timeframe, limit=startup + 50)
-        df = pd.DataFrame(rows, columns=["ms", "open", "high", "low", "close", "volume"])
-        df["date"] = pd.to_datetime(df["ms"], unit="ms", utc=True)
-        data[p] = df[["date", "open", "high", "low", "close", "volume"]]
-    latest_closed = min(int(df["date"].iloc[-1].value // 1_000_000) for df in data.values())
-    data = {p: df[df["date"] <= pd.Timestamp(latest_closed, unit="ms", tz="UTC")] for p, df in data.items()}
+    data, latest_closed = await _venue_history(venue, all_pairs, opts.timeframe, startup + 50, clock.now_ms())
     hist = {p: df.iloc[-(startup + 1):].reset_index(drop=True) for p, df in data.items()}
     infos = _market_info(markets)
     trade_venue: Any = venue
@@ -346,14 +373,15 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
                                                       .exponent) for p in spec.pairs})  # type: ignore[operator]
         portfolio = BotPortfolio(runner, spec.wallet)
         risk = RiskEngine(risk_cfg, portfolio, max_open_trades=_max_open(config),
-                          stoploss=float(strategy.stoploss))
-        manager = OrderManager(store, trade_venue, lambda: datetime.now(UTC),
+                          stoploss=float(strategy.stoploss), clock=clock.now)
+        manager = OrderManager(store, trade_venue, clock.now,
                                venue=exchange_id if opts.live else "paper", strategy_id=spec.strategy_id)
         bots.append(TradingBot(spec.strategy_id, runner, risk, portfolio, manager, store,
                                {p: markets[p] for p in spec.pairs}, order_style="market"))
     engine = TradingEngine(bots, timeframe_ms=tf_ms,
                            checkpoint_dir=Path(opts.userdir) / "live" / "checkpoints")
-    feed = ExchangeFeed(venue, all_pairs, opts.timeframe, since_ms=latest_closed + tf_ms)
+    feed = ExchangeFeed(venue, all_pairs, opts.timeframe, since_ms=latest_closed + tf_ms, limit=20,
+                        clock="venue", venue_clock=clock, poll_interval_s=1.0)
 
     def before(t_ms: int, group: Sequence[Candle]) -> None:
         if isinstance(trade_venue, PaperExchange):

@@ -267,6 +267,10 @@ class FakeVenue:
         return view
 
     # --- ExchangeClient -------------------------------------------------------------------------
+    async def fetch_time(self) -> int:
+        """The injected clock's time, UTC ms."""
+        return _ms(self._now())
+
     async def load_markets(self) -> Mapping[str, Market]:
         """Markets by pair."""
         return dict(self.markets)

@@ -13,8 +13,6 @@ equal to what the stored fills say.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,9 +24,9 @@ from atb.execution.ccxt import RetryPolicy
 from atb.execution.reconcile import client_id_prefix, reconcile
 from atb.live.harness import HarnessConfig, build_stack, run_stack
 from atb.testing.emulator import FAULT_KINDS, BinanceEmulator, EmulatorConfig, FaultConfig
+from atb.testing.venue_checks import verify_venue_state
 
 STRATEGIES = Path(__file__).resolve().parents[2] / "fixtures" / "strategies"
-_BENCH = Path(__file__).resolve().parents[3] / "benchmarks" / "crash_safety.py"
 PAIRS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT", "BNB/USDT")
 #: one hour of 5m candles (no 1m data in ../shared/data/binance)
 CANDLES = 12
@@ -36,18 +34,6 @@ START = 300
 FAST_RETRY = RetryPolicy(max_attempts=8, max_total_s=10.0, initial_delay_s=0.01, max_delay_s=0.05,
                          jitter_s=0.01, max_retry_after_s=0.05)
 USDT = Decimal(10000)
-
-
-def verify_venue_state(*args, **kwargs):
-    """The benchmark's store-vs-venue checks (benchmarks/crash_safety.py), loaded from its file."""
-    mod = sys.modules.get("atb_bench_crash_safety")
-    if mod is None:
-        spec = importlib.util.spec_from_file_location("atb_bench_crash_safety", _BENCH)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
-    return mod.verify_venue_state(*args, **kwargs)
 
 
 def load_candles(shared_dir: Path) -> dict[str, pd.DataFrame]:

@@ -101,9 +101,10 @@ def run_trade(*, config_path: Path | None, strategy: str | None, strategy_path: 
         finally:
             prices.cancel()
             await asyncio.gather(prices, return_exceptions=True)
-            close = getattr(node.venue, "close", None)
-            if close is not None:
-                await close()
+            for venue in {id(v): v for v in (node.venue, node.price_source) if v is not None}.values():
+                close = getattr(venue, "close", None)  # paper on venue data: the ccxt client too
+                if close is not None:
+                    await close()
         stats = node.engine.stats
         console.print(f"candles: {stats.candles} in {stats.groups} groups; entries {stats.entries}, "
                       f"exits {stats.exits}")

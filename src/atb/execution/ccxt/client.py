@@ -34,6 +34,7 @@ table and the lookup raises ``ExchangeError`` (ambiguous) rather than resending.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ import ccxt.pro as ccxt_pro
 from atb.config.secrets import Credentials
 from atb.core.enums import OrderSide
 from atb.errors import (
+    AtbError,
     ConfigError,
     ExchangeError,
     InvalidOrderError,
@@ -63,7 +65,23 @@ from atb.orders.models import Fill, OrderRequest
 __all__ = ["CcxtExchange", "create_ccxt_exchange"]
 
 T = TypeVar("T")
+U = TypeVar("U")
 Sleep = Callable[[float], Awaitable[None]]
+
+
+#: What parsing a venue answer may raise when the answer is not what ccxt documents.
+_PARSE_ERRORS = (AttributeError, KeyError, TypeError, ValueError, ArithmeticError, AtbError)
+
+
+def _as_is(result: Any) -> Any:
+    return result
+
+
+def _parse_time(raw: Any) -> int:
+    """A ``fetch_time`` answer as int UTC ms; ``ValueError`` when it is not a finite number."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise ValueError(f"{raw!r} is not a time in ms")
+    return int(raw)
 
 
 class CcxtExchange:
@@ -105,12 +123,19 @@ class CcxtExchange:
         self._sleep = sleep
         self._poll_interval_s = poll_interval_s
         self._markets: dict[str, Market] | None = None
+        self._reload_markets = False
         self._seen_orders: dict[str, tuple[str, str]] = {}
 
     # -- the call path -------------------------------------------------------------------
 
     async def _attempt(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """One breaker-guarded call; ccxt errors mapped; health recorded."""
+        result: T = await self._attempt_parsed(fn, _as_is, *args, **kwargs)
+        return result
+
+    async def _attempt_parsed(self, fn: Callable[..., Awaitable[Any]], parse: Callable[[Any], U],
+                              *args: Any, **kwargs: Any) -> U:
+        """:meth:`_attempt` whose answer must survive ``parse`` (else a malformed response)."""
         self.breaker.before_call()
         try:
             result = await fn(*args, **kwargs)
@@ -125,12 +150,19 @@ class CcxtExchange:
             else:
                 self.breaker.record_success()  # the venue answered: it is healthy
             raise err from exc
+        name = getattr(fn, "__name__", "call")
         if is_malformed(result):
             self.breaker.record_failure()
             raise TemporaryExchangeError(f"{self.venue}: malformed response (body was not the JSON "
-                                         f"ccxt expects) to {getattr(fn, '__name__', 'call')}")
+                                         f"ccxt expects) to {name}")
+        try:
+            parsed = parse(result)
+        except _PARSE_ERRORS as exc:
+            self.breaker.record_failure()
+            raise TemporaryExchangeError(f"{self.venue}: malformed response to {name}: "
+                                         f"{type(exc).__name__}: {exc}") from exc
         self.breaker.record_success()
-        return result
+        return parsed
 
     async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """:meth:`_attempt` with bounded retries of temporary errors."""
@@ -142,13 +174,50 @@ class CcxtExchange:
 
     # -- markets and market data ---------------------------------------------------------
 
+    async def fetch_time(self) -> int:
+        """The venue's server time, UTC ms (ccxt ``fetch_time``, retried like any call).
+
+        A venue without a time endpoint (ccxt ``has["fetchTime"]`` false) answers with the local
+        clock (ccxt ``milliseconds()``).
+
+        Raises
+        ------
+        TemporaryExchangeError
+            The venue could not be reached, or answered something that is not a number (a
+            malformed body ccxt parsed to None), after the retries.
+        """
+        if not (getattr(self._rest, "has", {}) or {}).get("fetchTime"):
+            return self._now_ms()
+        return await self._retry(lambda _n: self._attempt_parsed(self._rest.fetch_time, _parse_time))
+
     async def load_markets(self) -> Mapping[str, Market]:
-        """Markets by pair, with ccxt's precision and limits (cached after the first call)."""
+        """Markets by pair, with ccxt's precision and limits (cached after the first good answer).
+
+        Raises
+        ------
+        TemporaryExchangeError
+            The venue answered no market or an answer that does not parse (a malformed or empty
+            ``exchangeInfo``), after the retries. Nothing is cached: the next call asks again.
+        """
         if self._markets is None:
-            raw = await self._call(self._rest.load_markets)
-            mode = int(getattr(self._rest, "precisionMode", 4))
-            self._markets = {pair: convert.to_market(m, mode) for pair, m in raw.items()}
+            self._markets = await self._retry(self._load_markets_once)
         return self._markets
+
+    async def _load_markets_once(self, _n: int) -> dict[str, Market]:
+        # ccxt keeps whatever it parsed (even nothing) unless asked to reload
+        args = (True,) if self._reload_markets else ()
+        mode = int(getattr(self._rest, "precisionMode", 4))
+
+        def parse(raw: Any) -> dict[str, Market]:
+            markets = {str(pair): convert.to_market(m, mode) for pair, m in raw.items()}
+            if not markets:
+                raise ValueError("no markets")
+            return markets
+
+        self._reload_markets = True
+        markets = await self._attempt_parsed(self._rest.load_markets, parse, *args)
+        self._reload_markets = False
+        return markets
 
     async def fetch_balance(self) -> Mapping[str, Balance]:
         """Balances by currency."""
