@@ -105,3 +105,45 @@ def test_bad_bots_section_names_the_field(tmp_path: Path, capsys) -> None:
     code, output = _cli(args, capsys)
     assert code == 2
     assert "bots[0].wallet" in output
+
+
+def test_sighup_reload_reads_parameters_from_the_config(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from atb.cli.commands.trade import reload_parameters
+    from atb.errors import ConfigError
+    from atb.live.node import parse_bots
+
+    cfg = json.loads((CASE / "config.json").read_text())
+    cfg["strategy_parameters"] = {"stoploss": -0.05}
+    cfg["bots"] = [{"id": "a", "strategy": "RsiBbMeanReversion", "pairs": ["BTC/USDT"]},
+                   {"id": "b", "strategy": "RsiBbMeanReversion", "pairs": ["ETH/USDT"],
+                    "parameters": {"stoploss": -0.02}}]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    bots = parse_bots(cfg, None, [])
+
+    class Engine:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, dict]] = []
+
+        def reload(self, sid: str, params: dict) -> None:
+            if "bad" in params:
+                raise ConfigError(f"reload: strategy {sid} has no parameter 'bad'")
+            self.calls.append((sid, params))
+
+    console = Console(file=open(tmp_path / "out.txt", "w"), width=200)
+    engine = Engine()
+    assert reload_parameters(engine, path, bots, console) == 2
+    assert engine.calls == [("a", {"stoploss": -0.05}), ("b", {"stoploss": -0.02})]
+    # the file is edited while trading: the next SIGHUP picks it up
+    cfg["bots"][0]["parameters"] = {"stoploss": -0.03, "bad": 1}
+    path.write_text(json.dumps(cfg))
+    engine.calls.clear()
+    assert reload_parameters(engine, path, bots, console) == 1
+    assert engine.calls == [("b", {"stoploss": -0.02})]
+    # a broken file changes nothing
+    path.write_text("{not json")
+    assert reload_parameters(engine, path, bots, console) == 0
+    console.file.close()
+    assert "reload ignored" in (tmp_path / "out.txt").read_text()

@@ -48,7 +48,8 @@ from atb.risk.config import RiskConfig, load_risk_config
 from atb.risk.engine import RiskEngine
 
 __all__ = [
-    "BotSpec", "TradeNode", "TradeOptions", "build_live_node", "build_node", "check_live", "parse_bots",
+    "BotSpec", "TradeNode", "TradeOptions", "bot_parameters", "build_live_node", "build_node",
+    "check_live", "parse_bots",
 ]
 
 
@@ -60,6 +61,23 @@ class BotSpec:
     strategy: str
     pairs: tuple[str, ...]
     wallet: float
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+def bot_parameters(config: Mapping[str, Any], spec: BotSpec) -> dict[str, Any]:
+    """Strategy parameters of ``spec``.
+
+    The config's ``strategy_parameters`` (every bot), then the bot's own ``parameters`` over them.
+
+    Raises
+    ------
+    ConfigError
+        ``strategy_parameters`` is not an object.
+    """
+    common = config.get("strategy_parameters") or {}
+    if not isinstance(common, Mapping):
+        raise ConfigError("strategy_parameters: must be an object of parameter -> value")
+    return {**common, **spec.parameters}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,8 +141,9 @@ class TradeNode:
 def parse_bots(config: Mapping[str, Any], strategy: str | None, pairs: Sequence[str]) -> tuple[BotSpec, ...]:
     """Bots from the config's ``bots`` list, else one bot of ``strategy`` on ``pairs``.
 
-    ``bots`` entries: ``{"id": str, "strategy": str, "pairs": [..], "wallet": float}``; the
-    wallet defaults to ``dry_run_wallet`` divided by the number of bots.
+    ``bots`` entries: ``{"id": str, "strategy": str, "pairs": [..], "wallet": float,
+    "parameters": {name: value}}``; the wallet defaults to ``dry_run_wallet`` divided by the
+    number of bots.
 
     Raises
     ------
@@ -141,27 +160,35 @@ def parse_bots(config: Mapping[str, Any], strategy: str | None, pairs: Sequence[
         return (BotSpec(strategy_id=strategy, strategy=strategy, pairs=tuple(pairs), wallet=wallet),)
     if not isinstance(raw, list) or not raw:
         raise ConfigError("bots: must be a non-empty list")
-    out, seen = [], set()
+    out: list[BotSpec] = []
     for i, entry in enumerate(raw):
-        if not isinstance(entry, dict):
-            raise ConfigError(f"bots[{i}]: must be an object")
-        unknown = set(entry) - {"id", "strategy", "pairs", "wallet"}
-        if unknown:
-            raise ConfigError(f"bots[{i}]: unknown field(s) {sorted(unknown)}")
-        sid, name = entry.get("id") or entry.get("strategy"), entry.get("strategy")
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"bots[{i}].strategy: a strategy class name is required")
-        bp = entry.get("pairs") or list(pairs)
-        if not isinstance(bp, list) or not bp or not all(isinstance(p, str) and "/" in p for p in bp):
-            raise ConfigError(f"bots[{i}].pairs: a list of BASE/QUOTE pairs is required")
-        w = entry.get("wallet", wallet / len(raw))
-        if not isinstance(w, int | float) or not w > 0:
-            raise ConfigError(f"bots[{i}].wallet: must be a positive number, got {w!r}")
-        if sid in seen:
-            raise ConfigError(f"bots[{i}].id: duplicate id {sid!r}")
-        seen.add(sid)
-        out.append(BotSpec(strategy_id=str(sid), strategy=name, pairs=tuple(bp), wallet=float(w)))
+        spec = _bot_entry(i, entry, pairs, wallet / len(raw))
+        if spec.strategy_id in {b.strategy_id for b in out}:
+            raise ConfigError(f"bots[{i}].id: duplicate id {spec.strategy_id!r}")
+        out.append(spec)
     return tuple(out)
+
+
+def _bot_entry(i: int, entry: Any, pairs: Sequence[str], default_wallet: float) -> BotSpec:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"bots[{i}]: must be an object")
+    unknown = set(entry) - {"id", "strategy", "pairs", "wallet", "parameters"}
+    if unknown:
+        raise ConfigError(f"bots[{i}]: unknown field(s) {sorted(unknown)}")
+    sid, name = entry.get("id") or entry.get("strategy"), entry.get("strategy")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"bots[{i}].strategy: a strategy class name is required")
+    bp = entry.get("pairs") or list(pairs)
+    if not isinstance(bp, list) or not bp or not all(isinstance(p, str) and "/" in p for p in bp):
+        raise ConfigError(f"bots[{i}].pairs: a list of BASE/QUOTE pairs is required")
+    w = entry.get("wallet", default_wallet)
+    if not isinstance(w, int | float) or not w > 0:
+        raise ConfigError(f"bots[{i}].wallet: must be a positive number, got {w!r}")
+    params = entry.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"bots[{i}].parameters: must be an object of parameter -> value")
+    return BotSpec(strategy_id=str(sid), strategy=name, pairs=tuple(bp), wallet=float(w),
+                   parameters=dict(params))
 
 
 def check_live(opts: TradeOptions) -> Any:

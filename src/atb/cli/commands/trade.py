@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,41 @@ def _load_config(config_path: Path | None, pairs: list[str] | None, timeframe: s
     if timeframe:
         config["timeframe"] = timeframe
     return config
+
+
+def reload_parameters(engine: Any, config_path: Path | None, bots: Any, console: Any) -> int:
+    """Re-read ``config_path`` and queue each bot's strategy parameters (SIGHUP, and at start).
+
+    Parameters come from the config's ``strategy_parameters`` and each ``bots`` entry's
+    ``parameters``. A config that no longer validates, or an unknown parameter, is reported and
+    nothing changes (the engine keeps trading). Returns the number of bots updated.
+    """
+    from atb.errors import AtbError
+    from atb.live.node import bot_parameters
+
+    config: Any = {}
+    if config_path is not None:
+        try:
+            from atb.config.freqtrade import load_freqtrade_config
+
+            config = load_freqtrade_config(config_path)
+        except AtbError as exc:
+            console.print(f"[red]reload ignored[/red]: {exc}")
+            return 0
+    specs = {b.strategy_id: b for b in bots}
+    raw = config.get("bots") if isinstance(config.get("bots"), list) else []
+    fresh = {str(e.get("id") or e.get("strategy")): e.get("parameters") or {} for e in raw
+             if isinstance(e, dict)}
+    n = 0
+    for sid, spec in specs.items():
+        try:
+            params = bot_parameters(config, replace(spec, parameters=fresh.get(sid, spec.parameters)))
+            if params:
+                engine.reload(sid, params)
+                n += 1
+        except AtbError as exc:
+            console.print(f"[red]reload of {sid} ignored[/red]: {exc}")
+    return n
 
 
 def run_trade(*, config_path: Path | None, strategy: str | None, strategy_path: Path | None,
@@ -91,9 +128,14 @@ def run_trade(*, config_path: Path | None, strategy: str | None, strategy_path: 
                       f"{len(node.engine.pairs)} pairs, {tf}; risk: {node.risk_source}; store: "
                       f"{redact_url(str(engine_db.url))}")
         await node.engine.start()
+        reload_parameters(node.engine, config_path, bots, console)
         try:
             node.engine.install_signal_handlers()
-        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: console.print(
+                    f"SIGHUP: parameters of {reload_parameters(node.engine, config_path, bots, console)} "
+                    "strateg(ies) reloaded, applied from the next candle"))
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
             pass
         prices = asyncio.create_task(node.watch_prices())
         try:
