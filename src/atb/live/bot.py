@@ -14,32 +14,47 @@ decision was made on, exactly as the backtest); ``"market"`` is live mode: the l
 real order of events (:mod:`atb.live.runner`: entries at the candle's open, stop/ROI exits on the
 prices inside the candle through :meth:`TradingBot.on_price`), market orders are sent at once and
 the real fill price is written back into the loop's trade state.
+
+Smart order routing (live mode with a ``router``): each market order is routed through a
+:class:`~atb.execution.smart_router.SmartOrderRouter` instead of the bot's manager, split by
+price across the venues' books into LIMIT IOC children tagged ``<tag>:sor:<k>``. The bot then
+sees the children as one order (:func:`aggregate_orders`: filled = sum, average = volume-weighted,
+status ``filled`` only when every non-rejected child filled), so the decision tag still finds
+what a candle sent and a re-processed candle sends nothing. A routed order whose children all
+ended with only part filled (IOC expiry) counts with what filled; the shortfall is reported in
+:attr:`TradingBot.errors`. ``sync`` polls the open orders of every venue, each on its own venue.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
 from atb.backtest.kernels import records as rec
 from atb.core.enums import OrderSide, OrderType, SignalDirection
+from atb.errors import TemporaryExchangeError
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
+from atb.execution.reconcile import reconcile_order
+from atb.execution.smart_router import SmartOrderRouter
 from atb.live.runner import StrategyRunner
 from atb.live.stepper import EntryDecision, ExitDecision, StepResult
 from atb.orders.models import Order, OrderIntent
 from atb.orders.ports import OrderStore
 from atb.orders.records import Decision, LiveTrade
-from atb.orders.state import OrderStatus
+from atb.orders.state import OrderStatus, is_terminal
 from atb.risk.engine import OpenPosition, RiskEngine
 
-__all__ = ["BotPortfolio", "OrderStyle", "TradingBot"]
+__all__ = ["BotPortfolio", "OrderStyle", "TradingBot", "aggregate_orders", "routed_children"]
 
 OrderStyle = Literal["limit", "market"]
+
+#: Infix of the tags of routed children: ``<decision tag>:sor:<k>``.
+_SOR = ":sor:"
 
 
 def _utc(ns: int) -> datetime:
@@ -48,6 +63,51 @@ def _utc(ns: int) -> datetime:
 
 def _dec(x: float) -> Decimal:
     return Decimal(repr(float(x)))
+
+
+def routed_children(orders: Sequence[Order], tag: str) -> list[Order]:
+    """The children the smart order router sent for ``tag`` (tags ``<tag>:sor:<k>``), in ``orders`` order."""
+    prefix = tag + _SOR
+    return [o for o in orders if o.tag is not None and o.tag.startswith(prefix)
+            and o.tag[len(prefix):].isdigit()]
+
+
+def _aggregate_status(live: Sequence[Order], filled: Decimal) -> OrderStatus:
+    waiting = [o.status for o in live if not is_terminal(o.status)]
+    if waiting:
+        return (OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.SUBMITTED
+                if {OrderStatus.NEW, OrderStatus.SUBMITTED} & set(waiting) else OrderStatus.OPEN)
+    return next((o.status for o in live if o.status != OrderStatus.FILLED), OrderStatus.FILLED)
+
+
+def aggregate_orders(orders: Sequence[Order]) -> Order:
+    """Routed children seen as one order (a view, never stored).
+
+    Rejected children are left out unless every child was rejected. ``request.amount`` is the
+    children's total (so ``filled <= amount`` holds), ``filled`` and ``fee`` are sums,
+    ``average`` the volume-weighted average of the children's fills (quote currency, fees
+    excluded); status ``filled`` only when every non-rejected child is filled, else
+    ``partially_filled``/``open``/``submitted`` while one is in flight, else the first unfilled
+    child's terminal status. ``client_order_id`` is the first child's, ``venue`` the venues
+    joined by ``+`` in child order.
+
+    Raises
+    ------
+    ValueError
+        No order given.
+    """
+    if not orders:
+        raise ValueError("aggregate_orders: no order")
+    live = [o for o in orders if o.status != OrderStatus.REJECTED] or list(orders)
+    first = live[0]
+    filled = sum((o.filled for o in live), Decimal(0))
+    value = sum((o.filled * o.average for o in live if o.average is not None and o.filled > 0), Decimal(0))
+    venues = list(dict.fromkeys(o.venue for o in live))
+    return replace(
+        first, request=replace(first.request, amount=sum((o.request.amount for o in live), Decimal(0))),
+        status=_aggregate_status(live, filled), venue="+".join(venues)[:64],
+        filled=filled, average=value / filled if filled > 0 else None,
+        fee=sum((o.fee for o in live), Decimal(0)), updated_at=max(o.updated_at for o in live))
 
 
 class BotPortfolio:
@@ -110,11 +170,16 @@ class TradingBot:
         The venue's rules (amount step, price tick) for rounding orders.
     order_style : OrderStyle
         ``"limit"`` (replay) or ``"market"`` (live).
+    router : SmartOrderRouter, optional
+        Live mode across several venues: market orders are routed through it (one order
+        manager per venue, all with this ``strategy_id`` and ``store``; ``manager`` is the
+        primary venue's). Ignored in ``"limit"`` style. Default None: one venue.
     """
 
     def __init__(self, strategy_id: str, runner: StrategyRunner, risk: RiskEngine,
                  portfolio: BotPortfolio, manager: OrderManager, store: OrderStore,
-                 markets: Mapping[str, Market], *, order_style: OrderStyle = "limit") -> None:
+                 markets: Mapping[str, Market], *, order_style: OrderStyle = "limit",
+                 router: SmartOrderRouter | None = None) -> None:
         self.strategy_id = strategy_id
         self.runner = runner
         self.risk = risk
@@ -123,6 +188,7 @@ class TradingBot:
         self.store = store
         self.markets = dict(markets)
         self.order_style: OrderStyle = order_style
+        self.router = router
         self._pending = _Pending()
         self._candle_ns = 0
         runner._gate = self._gate
@@ -252,11 +318,38 @@ class TradingBot:
         step = self.markets[pair].amount_step
         return (_dec(amount) / step).to_integral_value(rounding=ROUND_DOWN) * step
 
+    @property
+    def _routing(self) -> bool:
+        return self.router is not None and self.order_style == "market"
+
     def _existing(self, pair: str, tag: str) -> Order | None:
-        for order in self.store.orders(self.strategy_id, pair):
+        """The order ``tag`` produced (a routed one as the aggregate of its children), or None."""
+        orders = self.store.orders(self.strategy_id, pair)
+        for order in orders:
             if order.tag == tag and order.status != OrderStatus.REJECTED:
                 return order
-        return None
+        children = [o for o in routed_children(orders, tag) if o.status != OrderStatus.REJECTED]
+        return aggregate_orders(children) if children else None
+
+    def _done(self, order: Order) -> bool:
+        """Filled; for a routed order also: every child finished with something filled."""
+        if order.average is None or order.filled <= 0:
+            return False
+        return order.status == OrderStatus.FILLED or (
+            self._routing and is_terminal(order.status) and order.status != OrderStatus.REJECTED)
+
+    def _siblings(self, cid: str) -> list[Order]:
+        """The stored order ``cid``; for a routed child, every child of its route."""
+        order = self.store.get_order(cid)
+        if order is None or order.tag is None or _SOR not in order.tag:
+            return [] if order is None else [order]
+        parent = order.tag.rsplit(_SOR, 1)[0]
+        return routed_children(self.store.orders(order.strategy_id, order.request.pair), parent) or [order]
+
+    def _order_fees(self, cid: str) -> Decimal:
+        """Fees of an order's fills (of every child's for a routed order)."""
+        fills = (f for o in self._siblings(cid) for f in self.store.fills(o.client_order_id))
+        return sum((f.fee for f in fills), Decimal(0))
 
     async def _send(self, pair: str, side: OrderSide, amount: Decimal, price: float,
                     tag: str) -> Order | None:
@@ -269,6 +362,13 @@ class TradingBot:
         if self.order_style == "limit":
             return await self.manager.submit(pair=pair, side=side, order_type=OrderType.LIMIT,
                                              amount=amount, price=_dec(price), tag=tag)
+        if self.router is not None:
+            routed = await self.router.route(pair, side, amount, tag=tag)
+            if routed.unfilled > 0:
+                why = "".join(f"; {s.venue} skipped ({s.stage}): {s.reason}" for s in routed.skipped)
+                self.errors.append(f"{tag}: routed {routed.filled} of {routed.requested}, "
+                                   f"{routed.unfilled} unfilled{why}")
+            return aggregate_orders(routed.orders) if routed.orders else None
         return await self.manager.submit(pair=pair, side=side, order_type=OrderType.MARKET,
                                          amount=amount, tag=tag)
 
@@ -284,7 +384,7 @@ class TradingBot:
             client_order_id=None if order is None else order.client_order_id))
         if order is None:
             return
-        if order.status == OrderStatus.FILLED and order.average is not None:
+        if self._done(order):
             self._entry_filled(e, order)
         elif order.status == OrderStatus.REJECTED:
             self.errors.append(f"{tag}: entry order rejected")
@@ -299,7 +399,7 @@ class TradingBot:
                                                  amount=float(order.filled))
         self.store.save_trade(LiveTrade(
             trade_id=f"{self.strategy_id}:{e.pair}:{e.at_ns}"[:64], strategy_id=self.strategy_id,
-            venue=self.manager.venue, pair=e.pair,
+            venue=order.venue, pair=e.pair,
             side=SignalDirection.SHORT if e.is_short else SignalDirection.LONG,
             amount=order.filled, open_time=_utc(e.at_ns), open_rate=order.average,
             entry_client_order_id=order.client_order_id, enter_tag=e.tag or None))
@@ -312,15 +412,16 @@ class TradingBot:
         does not hold (an exit that could not be sent while its entry was in flight, or a
         position left by a crash); and drops from the loop a trade whose entry never filled.
         """
-        await self.manager.poll_open_orders()
+        await self._poll_open_orders()
         for cid, e in list(self._awaiting.items()):
-            order = self.store.get_order(cid)
-            if order is None or order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED,
-                                                 OrderStatus.EXPIRED):
-                self._awaiting.pop(cid)
-            elif order.status == OrderStatus.FILLED and order.average is not None:
+            siblings = self._siblings(cid)
+            order = siblings[0] if len(siblings) == 1 else aggregate_orders(siblings) if siblings else None
+            if order is not None and self._done(order):
                 self._awaiting.pop(cid)
                 self._entry_filled(e, order)
+            elif order is None or order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED,
+                                                   OrderStatus.EXPIRED):
+                self._awaiting.pop(cid)
         busy = {o.request.pair for o in self.manager.open_orders()}
         loop_pairs = set(self.runner.stepper.open_trade_pairs())
         for pair in self.runner.pairs:
@@ -341,6 +442,25 @@ class TradingBot:
                                                     st["open_rate"], rec.EXIT_FORCE)
                     self.errors.append(f"{pair}: entry never filled; trade dropped from the loop")
 
+    async def _poll_open_orders(self) -> None:
+        """Resolve in-flight orders: the manager's, or with a router each venue's on its venue."""
+        if self.router is None:
+            await self.manager.poll_open_orders()
+            return
+        managers = dict(self.router.managers)
+        managers.setdefault(self.manager.venue, self.manager)
+        for venue, manager in managers.items():
+            # OrderManager.poll_open_orders asks its venue about every open order of the
+            # strategy, whatever its venue: here each order goes to the venue it was sent to
+            for order in manager.open_orders():
+                if order.venue != venue:
+                    continue
+                try:
+                    await reconcile_order(self.store, manager.exchange, order, now=manager.clock(),
+                                          grace_s=manager.grace_s)
+                except TemporaryExchangeError:
+                    continue
+
     async def _exit(self, x: ExitDecision, *, tag: str | None = None, any_trade: bool = False) -> None:
         tag = tag or f"exit:{x.pair}:{x.at_ns}:{x.open_ns}"
         side = OrderSide.BUY if x.is_short else OrderSide.SELL
@@ -358,8 +478,8 @@ class TradingBot:
         trade_id = f"{self.strategy_id}:{x.pair}:{x.open_ns}"[:64]
         for t in self.store.open_trades(self.strategy_id):
             if t.trade_id == trade_id or (any_trade and t.pair == x.pair):
-                entry_fee = sum((f.fee for f in self.store.fills(t.entry_client_order_id)), Decimal(0))
-                exit_fee = sum((f.fee for f in self.store.fills(order.client_order_id)), Decimal(0))
+                entry_fee = self._order_fees(t.entry_client_order_id)
+                exit_fee = self._order_fees(order.client_order_id)
                 sign = Decimal(-1) if x.is_short else Decimal(1)
                 profit = sign * (order.average - t.open_rate) * order.filled - entry_fee - exit_fee
                 stake = t.open_rate * t.amount

@@ -11,6 +11,12 @@ This is the only place (with the CLI commands) that constructs venues, stores an
   (``ATB__EXCHANGE__<ID>__KEY``/``__SECRET``) or a secrets file. It refuses to start unless the
   caller acknowledged the risk (``i_understand_live_risk``) and keys are present.
 
+Several venues (live only): ``"exchanges": [{"name": "kraken", "ccxt_config": {...}}]`` adds
+venues besides ``exchange`` (:func:`parse_exchanges`), each with its own ccxt client and keys
+(as the main venue's); every bot routes its orders by price across all of them
+(:class:`~atb.execution.smart_router.SmartOrderRouter`, one order manager per venue). Candles,
+history, time and the amount steps the bot rounds to stay the main venue's.
+
 On venue data and live, time is the venue's (``fetch_time``, refreshed by every polling round of
 the feed): it decides candle closes and stamps orders, so a venue replaying history (the Binance
 emulator) works like a real one.
@@ -40,6 +46,7 @@ from atb.execution.feeds import Candle, ExchangeFeed, ReplayFeed, VenueClock
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
 from atb.execution.paper import PaperConfig, PaperExchange, paper_markets
+from atb.execution.smart_router import SmartOrderRouter
 from atb.live.bot import BotPortfolio, TradingBot
 from atb.live.engine import TradingEngine
 from atb.live.runner import StrategyRunner
@@ -48,8 +55,8 @@ from atb.risk.config import RiskConfig, load_risk_config
 from atb.risk.engine import RiskEngine
 
 __all__ = [
-    "BotSpec", "TradeNode", "TradeOptions", "bot_parameters", "build_live_node", "build_node",
-    "check_live", "parse_bots",
+    "BotSpec", "TradeNode", "TradeOptions", "VenueSpec", "bot_parameters", "build_live_node", "build_node",
+    "check_live", "parse_bots", "parse_exchanges",
 ]
 
 
@@ -62,6 +69,52 @@ class BotSpec:
     pairs: tuple[str, ...]
     wallet: float
     parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenueSpec:
+    """A venue besides ``exchange``: ccxt id and ccxt constructor config (never keys)."""
+
+    name: str
+    ccxt_config: Mapping[str, Any] = field(default_factory=dict)
+
+
+def parse_exchanges(config: Mapping[str, Any]) -> tuple[VenueSpec, ...]:
+    """Venues besides ``exchange``: ``exchanges: [{"name": <ccxt id>, "ccxt_config": {...}}]``.
+
+    ``ccxt_config`` (ccxt constructor config, never keys) defaults to ``{}``; absent list: ``()``.
+
+    Raises
+    ------
+    ConfigError
+        A malformed entry, naming ``exchanges[i].field`` (unknown fields, missing/repeated name,
+        ``ccxt_config`` not an object or holding keys).
+    """
+    from atb.config.secrets import reject_keys_in_config
+
+    raw = config.get("exchanges")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("exchanges: must be a list of {\"name\": <ccxt id>, \"ccxt_config\": {...}}")
+    main = str((config.get("exchange") or {}).get("name") or "")
+    out: list[VenueSpec] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, Mapping) or set(entry) - {"name", "ccxt_config"}:
+            raise ConfigError(f"exchanges[{i}]: must be an object with 'name' and optional 'ccxt_config', "
+                              f"got {sorted(entry) if isinstance(entry, Mapping) else entry!r}")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"exchanges[{i}].name: a ccxt exchange id is required, got {name!r}")
+        if name == main or name in {v.name for v in out}:
+            raise ConfigError(f"exchanges[{i}].name: venue {name!r} is listed twice")
+        ccxt_config = entry.get("ccxt_config", {})
+        if not isinstance(ccxt_config, Mapping):
+            raise ConfigError(f"exchanges[{i}].ccxt_config: must be an object, got {ccxt_config!r}")
+        reject_keys_in_config({"exchange": {"name": name, "ccxt_config": dict(ccxt_config)}},
+                              f"config exchanges[{i}]")
+        out.append(VenueSpec(name=name, ccxt_config=dict(ccxt_config)))
+    return tuple(out)
 
 
 def bot_parameters(config: Mapping[str, Any], spec: BotSpec) -> dict[str, Any]:
@@ -192,14 +245,16 @@ def _bot_entry(i: int, entry: Any, pairs: Sequence[str], default_wallet: float) 
 
 
 def check_live(opts: TradeOptions) -> Any:
-    """Refuse live trading without the acknowledgement, an exchange id or keys; the credentials.
+    """Refuse live trading without the acknowledgement, an exchange id or any venue's keys.
+
+    Returns the main venue's credentials (``exchanges`` venues need keys too).
 
     Raises
     ------
     ConfigError
         Naming the missing flag, field or environment variables (keys are never printed).
     """
-    from atb.config.secrets import load_credentials, reject_keys_in_config
+    from atb.config.secrets import env_var_names, load_credentials, reject_keys_in_config
 
     if not opts.i_understand_live_risk:
         raise ConfigError("live trading sends real orders with real money: add "
@@ -208,14 +263,15 @@ def check_live(opts: TradeOptions) -> Any:
     if not exchange_id:
         raise ConfigError("exchange.name: live trading needs an exchange id (e.g. binance)")
     reject_keys_in_config(opts.config, "config")
-    creds = load_credentials(exchange_id, environ=opts.environ)
-    if creds is None:
-        from atb.config.secrets import env_var_names
-
-        names = env_var_names(exchange_id)
-        raise ConfigError(f"live trading on {exchange_id} needs API keys: set {names['key']} and "
-                          f"{names['secret']} in the environment (or a secrets file), never in "
-                          "the config file")
+    creds = None
+    for venue_id in (exchange_id, *(v.name for v in parse_exchanges(opts.config))):
+        found = load_credentials(venue_id, environ=opts.environ)
+        if found is None:
+            names = env_var_names(venue_id)
+            raise ConfigError(f"live trading on {venue_id} needs API keys: set {names['key']} and "
+                              f"{names['secret']} in the environment (or a secrets file), never in "
+                              "the config file")
+        creds = creds or found
     return creds
 
 
@@ -341,6 +397,31 @@ async def _venue_history(venue: Any, pairs: Sequence[str], timeframe: str, limit
     return {p: df[df["date"] <= cut] for p, df in data.items()}, latest_closed
 
 
+async def _connect(opts: TradeOptions, exchange_id: str, creds: Any, pairs: Sequence[str],
+                   ) -> tuple[dict[str, Any], dict[str, Market]]:
+    """The ccxt clients of every venue (main first) and the main venue's markets."""
+    from atb.config.secrets import load_credentials
+    from atb.execution.ccxt import create_ccxt_exchange
+
+    extra = parse_exchanges(opts.config)
+    if extra and not opts.live:
+        raise ConfigError("exchanges: smart order routing across venues runs in live mode only "
+                          "(paper trading on venue data trades the main exchange)")
+    venues: dict[str, Any] = {exchange_id: create_ccxt_exchange(
+        exchange_id, credentials=creds, config_overrides=dict(opts.ccxt_overrides))}
+    for v in extra:  # keys checked by check_live
+        venues[v.name] = create_ccxt_exchange(v.name, config_overrides=dict(v.ccxt_config),
+                                              credentials=load_credentials(v.name, environ=opts.environ))
+    main: dict[str, Market] = {}
+    for name, ex in venues.items():
+        listed = dict(await ex.load_markets())
+        main = main or listed
+        for p in pairs:
+            if p not in listed:
+                raise ConfigError(f"pairs: {p} is not a market of {name}")
+    return venues, main
+
+
 async def build_live_node(opts: TradeOptions, store: OrderStore, *,
                           strategies: Mapping[str, Any]) -> TradeNode:
     """Paper on venue data, or live: the venue through ccxt (public data; keys for live).
@@ -350,28 +431,24 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
     :class:`~atb.execution.feeds.VenueClock` stamps orders (order manager) and drives the risk
     engine, so order times, the venue's trade times and candle closes share one time line (a
     venue replaying history, like the Binance emulator, works as well as a real one). Warm-up
-    history is the venue's closed candles (``fetch_ohlcv``).
+    history is the venue's closed candles (``fetch_ohlcv``). ``exchanges``: see the module docstring.
 
     Raises
     ------
     ConfigError
-        Live without acknowledgement or keys, no exchange name, unknown pairs.
+        Live without acknowledgement or keys (of any venue), no exchange name, unknown pairs,
+        malformed ``exchanges``, ``exchanges`` in paper mode.
     TemporaryExchangeError
         The venue's markets or time cannot be read.
     """
-    from atb.execution.ccxt import create_ccxt_exchange
-
     creds = check_live(opts) if opts.live else None
     exchange_id = str((opts.config.get("exchange") or {}).get("name") or "")
     if not exchange_id:
         raise ConfigError("exchange.name: an exchange id is needed for venue data (e.g. binance)")
-    venue = create_ccxt_exchange(exchange_id, credentials=creds, config_overrides=dict(opts.ccxt_overrides))
     risk_cfg, risk_source = _risk(opts)
     all_pairs = sorted({p for b in opts.bots for p in b.pairs})
-    markets = dict(await venue.load_markets())
-    for p in all_pairs:
-        if p not in markets:
-            raise ConfigError(f"pairs: {p} is not a market of {exchange_id}")
+    venues, markets = await _connect(opts, exchange_id, creds, all_pairs)
+    venue = venues[exchange_id]
     clock = VenueClock(venue)
     if not await clock.refresh():
         raise TemporaryExchangeError(f"{exchange_id}: cannot read the venue's time")
@@ -403,8 +480,11 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
                           stoploss=float(strategy.stoploss), clock=clock.now)
         manager = OrderManager(store, trade_venue, clock.now,
                                venue=exchange_id if opts.live else "paper", strategy_id=spec.strategy_id)
+        router = SmartOrderRouter({n: manager if n == exchange_id else OrderManager(  # a manager per venue
+            store, ex, clock.now, venue=n, strategy_id=spec.strategy_id) for n, ex in venues.items()},
+            venues) if len(venues) > 1 else None
         bots.append(TradingBot(spec.strategy_id, runner, risk, portfolio, manager, store,
-                               {p: markets[p] for p in spec.pairs}, order_style="market"))
+                               {p: markets[p] for p in spec.pairs}, order_style="market", router=router))
     engine = TradingEngine(bots, timeframe_ms=tf_ms,
                            checkpoint_dir=Path(opts.userdir) / "live" / "checkpoints")
     feed = ExchangeFeed(venue, all_pairs, opts.timeframe, since_ms=latest_closed + tf_ms, limit=20,
