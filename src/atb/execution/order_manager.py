@@ -144,7 +144,8 @@ class OrderManager:
 
     def open_orders(self, pair: str | None = None) -> list[Order]:
         """Stored non-terminal orders of this strategy (optionally of one pair)."""
-        return [o for o in self.store.open_orders(self.strategy_id) if pair is None or o.request.pair == pair]
+        return [o for o in self.store.open_orders(self.strategy_id)
+                if o.venue == self.venue and (pair is None or o.request.pair == pair)]
 
     async def market(self, pair: str) -> Market | None:
         """The venue's trading rules of ``pair`` (loaded once), or None when unknown."""

@@ -286,6 +286,8 @@ async def reconcile(store: OrderStore, exchange: ExchangeClient, *, strategy_id:
     """
     actions: list[ReconcileAction] = []
     for order in store.open_orders(strategy_id):
+        if order.venue != venue:  # a strategy trading several venues: each is reconciled alone
+            continue
         try:
             act = await reconcile_order(store, exchange, order, now=now, grace_s=grace_s)
         except ExchangeError as exc:
@@ -294,6 +296,8 @@ async def reconcile(store: OrderStore, exchange: ExchangeClient, *, strategy_id:
         if act is not None:
             actions.append(act)
     for order in store.orders(strategy_id):
+        if order.venue != venue:
+            continue
         if is_terminal(order.status) and order.filled > recorded_fill_amount(store, order.client_order_id):
             try:
                 vo = await _fetch(exchange, order)

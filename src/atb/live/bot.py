@@ -36,10 +36,8 @@ from typing import Any, Literal
 
 from atb.backtest.kernels import records as rec
 from atb.core.enums import OrderSide, OrderType, SignalDirection
-from atb.errors import TemporaryExchangeError
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
-from atb.execution.reconcile import reconcile_order
 from atb.execution.smart_router import SmartOrderRouter
 from atb.live.runner import StrategyRunner
 from atb.live.stepper import EntryDecision, ExitDecision, StepResult
@@ -422,7 +420,7 @@ class TradingBot:
             elif order is None or order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED,
                                                    OrderStatus.EXPIRED):
                 self._awaiting.pop(cid)
-        busy = {o.request.pair for o in self.manager.open_orders()}
+        busy = {o.request.pair for m in self.managers for o in m.open_orders()}
         loop_pairs = set(self.runner.stepper.open_trade_pairs())
         for pair in self.runner.pairs:
             if pair in busy:
@@ -442,24 +440,18 @@ class TradingBot:
                                                     st["open_rate"], rec.EXIT_FORCE)
                     self.errors.append(f"{pair}: entry never filled; trade dropped from the loop")
 
+    @property
+    def managers(self) -> list[OrderManager]:
+        """One order manager per venue this bot trades on (the main one first)."""
+        out = [self.manager]
+        if self.router is not None:
+            out += [m for v, m in sorted(self.router.managers.items()) if v != self.manager.venue]
+        return out
+
     async def _poll_open_orders(self) -> None:
-        """Resolve in-flight orders: the manager's, or with a router each venue's on its venue."""
-        if self.router is None:
-            await self.manager.poll_open_orders()
-            return
-        managers = dict(self.router.managers)
-        managers.setdefault(self.manager.venue, self.manager)
-        for venue, manager in managers.items():
-            # OrderManager.poll_open_orders asks its venue about every open order of the
-            # strategy, whatever its venue: here each order goes to the venue it was sent to
-            for order in manager.open_orders():
-                if order.venue != venue:
-                    continue
-                try:
-                    await reconcile_order(self.store, manager.exchange, order, now=manager.clock(),
-                                          grace_s=manager.grace_s)
-                except TemporaryExchangeError:
-                    continue
+        """Resolve in-flight orders, each on the venue it was sent to."""
+        for manager in self.managers:
+            await manager.poll_open_orders()
 
     async def _exit(self, x: ExitDecision, *, tag: str | None = None, any_trade: bool = False) -> None:
         tag = tag or f"exit:{x.pair}:{x.at_ns}:{x.open_ns}"

@@ -114,7 +114,10 @@ class TradingEngine:
         for bot in self.bots:
             if self.checkpoint_dir is not None:
                 load_checkpoint(checkpoint_path(self.checkpoint_dir, bot.strategy_id), bot.runner)
-            reports[bot.strategy_id] = await bot.manager.start()
+            for i, manager in enumerate(bot.managers):
+                report = await manager.start()
+                if i == 0:
+                    reports[bot.strategy_id] = report
             await bot.start()
         return reports
 
@@ -208,8 +211,9 @@ class TradingEngine:
         self.stats.candles += len(candles)
         if self.reconcile_every > 0 and self.stats.groups % self.reconcile_every == 0:
             for bot in self.bots:
-                self.reconcile_reports.append(await bot.manager.reconcile())
-            del self.reconcile_reports[:-len(self.bots)]
+                for manager in bot.managers:
+                    self.reconcile_reports.append(await manager.reconcile())
+            del self.reconcile_reports[:-sum(len(b.managers) for b in self.bots)]
 
     async def on_price(self, pair: str, price: float) -> int:
         """A traded price of ``pair`` (ticker, trade): every bot in live mode checks its exits.

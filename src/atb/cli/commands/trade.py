@@ -143,8 +143,10 @@ def run_trade(*, config_path: Path | None, strategy: str | None, strategy_path: 
         finally:
             prices.cancel()
             await asyncio.gather(prices, return_exceptions=True)
-            for venue in {id(v): v for v in (node.venue, node.price_source) if v is not None}.values():
-                close = getattr(venue, "close", None)  # paper on venue data: the ccxt client too
+            venues = [node.venue, node.price_source,
+                      *(m.exchange for b in node.engine.bots for m in b.managers)]
+            for venue in {id(v): v for v in venues if v is not None}.values():
+                close = getattr(venue, "close", None)  # every venue's client, the price source too
                 if close is not None:
                     await close()
         stats = node.engine.stats
