@@ -93,7 +93,7 @@ def backtest_trades(setup) -> pd.DataFrame:
     return res.trades
 
 
-@pytest.mark.parametrize("strategy_name", ["RsiBbMeanReversion", "SampleStrategy"])
+@pytest.mark.parametrize("strategy_name", ["RsiBbMeanReversion", "SampleStrategy", "EmaCrossTrailing"])
 def test_paper_replay_matches_backtest(strategy_name: str) -> None:
     store = InMemoryOrderStore()
     engine, feed, before, paper, setup = build_paper_engine(strategy_name, "20250101-20250125", store)
