@@ -31,7 +31,7 @@ from atb.backtest.ticks import tick_decimals_for
 from atb.core.timeframe import timeframe_to_seconds
 from atb.errors import DataError, MissingDataError, StrategyError
 
-__all__ = ["BacktestInputs", "config_hash", "run_backtest"]
+__all__ = ["BacktestInputs", "analyze_pair", "config_hash", "run_backtest"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,14 @@ def config_hash(config: Mapping[str, Any], strategy_source: str) -> str:
     return hashlib.sha256((canon + "\n" + strategy_source).encode()).hexdigest()
 
 
-def _analyze_pair(strategy: Any, df: pd.DataFrame, pair: str) -> pd.DataFrame:
+def analyze_pair(strategy: Any, df: pd.DataFrame, pair: str) -> pd.DataFrame:
+    """Run the strategy's ``populate_*`` on ``df`` (a copy) for ``pair``.
+
+    Raises
+    ------
+    StrategyError
+        The strategy raised (one line naming the pair) or changed the number of rows.
+    """
     rows = len(df)
     try:
         out = strategy.atb_analyze(df.copy(), {"pair": pair})
@@ -136,7 +143,7 @@ def _prepare_pairs(
             continue
         market = (inputs.markets or {}).get(pair) or default_market()
         dec = tick_decimals_for(df, market.price_step)
-        analyzed = _analyze_pair(strategy, df, pair).reset_index(drop=True)
+        analyzed = analyze_pair(strategy, df, pair).reset_index(drop=True)
         report_for = getattr(strategy, "atb_report_for", None)
         if report_for is not None:
             reports[pair] = report_for(pair)

@@ -18,7 +18,8 @@ from atb.backtest.settings import SimulationSettings
 from atb.core.timeframe import timeframe_to_seconds
 
 __all__ = [
-    "SimulationInput", "SimulationOutput", "build_input", "new_loop_state", "run_simulation", "warm_up",
+    "SimulationInput", "SimulationOutput", "build_input", "exit_reason_name", "market_arrays",
+    "new_loop_state", "run_simulation", "warm_up",
 ]
 
 _SIGNALS = ("enter_long", "exit_long", "enter_short", "exit_short", "emergency_exit")
@@ -62,6 +63,31 @@ def _step_decimals(step: float) -> int:
     return int(round(d))
 
 
+def market_arrays(pairs: Sequence[str], markets: Mapping[str, MarketInfo] | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel market inputs per pair: ``amount_dec`` int64[n] and ``pair_limits`` float64[n, 5].
+
+    ``pair_limits`` columns: min cost, min amount, max cost, max amount (nan = none), max
+    leverage; pairs without market rules get :func:`default_market` (step 1e-8, no limits).
+    """
+    mk = [(markets or {}).get(p) or default_market() for p in pairs]
+    amount_dec = np.asarray([_step_decimals(m.amount_step) for m in mk], dtype=np.int64)
+    limits = np.asarray([[
+        math.nan if m.min_cost is None else m.min_cost,
+        math.nan if m.min_amount is None else m.min_amount,
+        math.nan if m.max_cost is None else m.max_cost,
+        math.nan if m.max_amount is None else m.max_amount,
+        m.max_leverage] for m in mk], dtype=np.float64).reshape(len(mk), 5)
+    return amount_dec, limits
+
+
+def exit_reason_name(code: int, tag_id: int, tags: Sequence[str]) -> str:
+    """Exit reason of a closed trade: the code's name, or the exit tag of a signal/custom exit."""
+    if code in (rec.EXIT_SIGNAL, rec.EXIT_CUSTOM) and tag_id > 0:
+        return tags[tag_id]
+    return rec.EXIT_REASON_NAMES.get(code, "other")
+
+
 def build_input(
     frames: Mapping[str, pd.DataFrame],
     ticks: Mapping[str, np.ndarray],
@@ -100,7 +126,7 @@ def build_input(
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in (
         "date_ns", "open", "high", "low", "close", *_SIGNALS, "enter_tag", "exit_tag", "tick_dec")}
-    pair_start, pair_len, amount_dec, limits = [], [], [], []
+    pair_start, pair_len = [], []
     pos = 0
     starts, ends = [], []
     for pair in pairs:
@@ -124,15 +150,6 @@ def build_input(
         for c in ("enter_tag", "exit_tag"):
             parts[c].append(encode(df[c]) if n else np.zeros(0, np.int64))
         parts["tick_dec"].append(np.asarray(ticks[pair], dtype=np.int64))
-        m = (markets or {}).get(pair) or default_market()
-        amount_dec.append(_step_decimals(m.amount_step))
-        limits.append([
-            math.nan if m.min_cost is None else m.min_cost,
-            math.nan if m.min_amount is None else m.min_amount,
-            math.nan if m.max_cost is None else m.max_cost,
-            math.nan if m.max_amount is None else m.max_amount,
-            m.max_leverage,
-        ])
         starts.append(pd.Timestamp(df.attrs["start_date"]).value)
         if n:
             ends.append(int(parts["date_ns"][-1][-1]))
@@ -143,8 +160,7 @@ def build_input(
         arrays[c] = arrays[c].astype(np.int64)
     arrays["pair_start"] = np.asarray(pair_start, dtype=np.int64)
     arrays["pair_len"] = np.asarray(pair_len, dtype=np.int64)
-    arrays["amount_dec"] = np.asarray(amount_dec, dtype=np.int64)
-    arrays["pair_limits"] = np.asarray(limits, dtype=np.float64).reshape(len(pairs), 5)
+    arrays["amount_dec"], arrays["pair_limits"] = market_arrays(pairs, markets)
     capacity = int(((arrays["enter_long"] == 1) | (arrays["enter_short"] == 1)).sum()) + 1
     tags = tuple(sorted(tag_ids, key=tag_ids.__getitem__))
     start_ns = min(starts) if starts else 0
@@ -212,11 +228,7 @@ def decode_trades(out: np.ndarray, pairs: Sequence[str], tags: Sequence[str]) ->
 
     rows: list[dict[str, Any]] = []
     for o in out:
-        code = int(o[rec.OUT_EXIT_REASON])
-        tag_id = int(o[rec.OUT_EXIT_TAG])
-        reason = rec.EXIT_REASON_NAMES.get(code, "other")
-        if code in (rec.EXIT_SIGNAL, rec.EXIT_CUSTOM) and tag_id > 0:
-            reason = tags[tag_id]
+        reason = exit_reason_name(int(o[rec.OUT_EXIT_REASON]), int(o[rec.OUT_EXIT_TAG]), tags)
         is_short = bool(o[rec.OUT_IS_SHORT] > 0.5)
         amount = float(o[rec.OUT_AMOUNT])
         realized = float(o[rec.OUT_REALIZED])

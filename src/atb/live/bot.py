@@ -31,11 +31,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
 from atb.backtest.kernels import records as rec
 from atb.core.enums import OrderSide, OrderType, SignalDirection
+from atb.execution.fills import amount_to_step, to_decimal
 from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
 from atb.execution.smart_router import SmartOrderRouter
@@ -57,10 +58,6 @@ _SOR = ":sor:"
 
 def _utc(ns: int) -> datetime:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC)
-
-
-def _dec(x: float) -> Decimal:
-    return Decimal(repr(float(x)))
 
 
 def routed_children(orders: Sequence[Order], tag: str) -> list[Order]:
@@ -313,8 +310,7 @@ class TradingBot:
 
     # -- orders --------------------------------------------------------------------------------
     def _round_amount(self, pair: str, amount: float) -> Decimal:
-        step = self.markets[pair].amount_step
-        return (_dec(amount) / step).to_integral_value(rounding=ROUND_DOWN) * step
+        return amount_to_step(to_decimal(float(amount)), self.markets[pair].amount_step)
 
     @property
     def _routing(self) -> bool:
@@ -359,7 +355,7 @@ class TradingBot:
             return None
         if self.order_style == "limit":
             return await self.manager.submit(pair=pair, side=side, order_type=OrderType.LIMIT,
-                                             amount=amount, price=_dec(price), tag=tag)
+                                             amount=amount, price=to_decimal(float(price)), tag=tag)
         if self.router is not None:
             routed = await self.router.route(pair, side, amount, tag=tag)
             if routed.unfilled > 0:

@@ -57,7 +57,7 @@ def save_checkpoint(path: Path, runner: StrategyRunner) -> None:
         for name in _ARRAYS:
             data[f"a/{p}/{name}"] = st.a[name][lo:lo + n]
         hist = runner._hist[pair]
-        data[f"h/{p}/date"] = hist["date"].map(lambda d: d.value).to_numpy(dtype=np.int64)
+        data[f"h/{p}/date"] = pd.DatetimeIndex(hist["date"]).asi8
         data[f"h/{p}/ohlcv"] = hist[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)
     n_out = int(st.loop_f[rec.LF_N_OUT])
     data["ts"], data["loop_i"], data["loop_f"] = st.ts, st.loop_i, st.loop_f

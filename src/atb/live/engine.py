@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ from atb.live.checkpoint import checkpoint_path, load_checkpoint, save_checkpoin
 
 __all__ = ["EngineStats", "GroupHook", "TradingEngine"]
 
+_KEEP = 100_000  # latency samples kept per series
+
 #: ``hook(open_time_ms, candles)``: called around the processing of one candle group.
 GroupHook = Callable[[int, Sequence[Candle]], Awaitable[None] | None]
 
@@ -51,6 +54,7 @@ class EngineStats:
     ``latencies_ms`` holds, per group, the time from the group becoming complete to the last
     bot's orders being sent (the update-to-decision latency), milliseconds;
     ``price_latencies_ms`` the same for every price update (:meth:`TradingEngine.on_price`).
+    Both keep the newest 100,000 samples (a long live run must not grow without bound).
     """
 
     groups: int = 0
@@ -58,8 +62,8 @@ class EngineStats:
     prices: int = 0
     entries: int = 0
     exits: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    price_latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=_KEEP))
+    price_latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=_KEEP))
 
 
 class TradingEngine:

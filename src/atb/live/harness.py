@@ -42,15 +42,12 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-import pandas as pd
 from sqlalchemy import Engine
 
-from atb.backtest.markets import MarketInfo
 from atb.config.secrets import load_credentials, reject_keys_in_config
 from atb.core.timeframe import timeframe_to_msecs
 from atb.errors import AtbError, ConfigError, ExchangeError, TemporaryExchangeError
@@ -60,6 +57,7 @@ from atb.execution.models import Market
 from atb.execution.order_manager import OrderManager
 from atb.live.bot import BotPortfolio, TradingBot
 from atb.live.engine import EngineStats, TradingEngine
+from atb.live.node import market_info, tick_decimals, venue_history
 from atb.live.runner import StrategyRunner
 from atb.persistence.db import create_db_engine, create_session_factory
 from atb.persistence.order_store import SqlOrderStore
@@ -203,36 +201,6 @@ class LiveStack:
         self.db.dispose()
 
 
-def _tick_decimals(step: Decimal) -> int:
-    exp = step.normalize().as_tuple().exponent
-    return max(-int(exp), 0)
-
-
-def _market_info(m: Market) -> MarketInfo:
-    return MarketInfo(amount_step=float(m.amount_step), price_step=float(m.price_tick),
-                      min_cost=float(m.min_notional) or None, min_amount=float(m.min_amount) or None,
-                      fee=float(max(m.taker_fee, m.maker_fee)))
-
-
-async def _history(exchange: CcxtExchange, pairs: Sequence[str], timeframe: str, limit: int,
-                   now_ms: int) -> dict[str, pd.DataFrame]:
-    """Closed warm-up candles per pair, cut to end at the same candle."""
-    tf = timeframe_to_msecs(timeframe)
-    rows = {p: [r for r in await exchange.fetch_ohlcv(p, timeframe, limit=limit) if r[0] + tf <= now_ms]
-            for p in pairs}
-    empty = [p for p, r in rows.items() if not r]
-    if empty:
-        raise ConfigError(f"harness: the venue has no closed {timeframe} candles for {empty}")
-    end = min(r[-1][0] for r in rows.values())
-    out = {}
-    for pair, r in rows.items():
-        df = pd.DataFrame([x[:6] for x in r if x[0] <= end],
-                          columns=["date", "open", "high", "low", "close", "volume"])
-        df["date"] = pd.to_datetime(df["date"], unit="ms", utc=True)
-        out[pair] = df.astype({c: "float64" for c in ("open", "high", "low", "close", "volume")})
-    return out
-
-
 async def _patiently(cfg: HarnessConfig, what: str, call: Callable[[], Awaitable[_T]]) -> _T:
     """``await call()``, again after temporary venue errors, ``cfg.startup_attempts`` times in all.
 
@@ -294,11 +262,11 @@ async def build_stack(cfg: HarnessConfig, *, credentials: Any = None) -> LiveSta
         }
         strategy = load_strategy(cfg.strategy, config, cfg.strategy_path)
         limit = max(cfg.warmup, int(getattr(strategy, "startup_candle_count", 0) or 0) + 2)
-        history = await _patiently(cfg, "warm-up candles", lambda: _history(
+        history, _ = await _patiently(cfg, "warm-up candles", lambda: venue_history(
             exchange, cfg.pairs, cfg.timeframe, limit, clock.now_ms()))
-        ticks = {p: _tick_decimals(m.price_tick) for p, m in markets.items()}
+        ticks = {p: tick_decimals(m.price_tick) for p, m in markets.items()}
         runner = StrategyRunner(strategy, config, history,
-                                markets={p: _market_info(m) for p, m in markets.items()},
+                                markets={p: market_info(m) for p, m in markets.items()},
                                 tick_decimals=ticks)
         portfolio = BotPortfolio(runner, cfg.wallet)
         risk = RiskEngine(load_risk_config({"rules": []}), portfolio, max_open_trades=len(cfg.pairs),

@@ -283,14 +283,16 @@ def _risk(opts: TradeOptions) -> tuple[RiskConfig, str]:
     return RiskConfig(), "risk defaults (no risk section in the config)"
 
 
-def _market_info(markets: Mapping[str, Market]) -> dict[str, MarketInfo]:
-    """The loop's MarketInfo (amount step, minimums) from the venue's markets."""
-    out = {}
-    for pair, m in markets.items():
-        out[pair] = MarketInfo(amount_step=float(m.amount_step), price_step=float(m.price_tick),
-                               min_amount=float(m.min_amount) or None,
-                               min_cost=float(m.min_notional) or None, fee=float(m.taker_fee))
-    return out
+def market_info(m: Market) -> MarketInfo:
+    """The loop's MarketInfo (amount step, price step, minimums, worse fee) of a venue market."""
+    return MarketInfo(amount_step=float(m.amount_step), price_step=float(m.price_tick),
+                      min_amount=float(m.min_amount) or None, min_cost=float(m.min_notional) or None,
+                      fee=float(max(m.taker_fee, m.maker_fee)))
+
+
+def tick_decimals(price_tick: Decimal) -> int:
+    """Decimals of a power-of-ten price tick (``Decimal("0.010")`` -> 2; >= 0)."""
+    return max(-int(price_tick.normalize().as_tuple().exponent), 0)
 
 
 def _history(data: Mapping[str, pd.DataFrame], startup: int) -> tuple[dict[str, pd.DataFrame], int]:
@@ -377,7 +379,7 @@ def _max_open(config: Mapping[str, Any]) -> float:
     return math.inf if v is None or float(v) < 0 else float(v)
 
 
-async def _venue_history(venue: Any, pairs: Sequence[str], timeframe: str, limit: int,
+async def venue_history(venue: Any, pairs: Sequence[str], timeframe: str, limit: int,
                          now_ms: int) -> tuple[dict[str, pd.DataFrame], int]:
     """Closed warm-up candles per pair (``open + timeframe <= now_ms``), cut to end at one candle.
 
@@ -454,9 +456,9 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
         raise TemporaryExchangeError(f"{exchange_id}: cannot read the venue's time")
     startup = max(int(getattr(s, "startup_candle_count", 0) or 0) for s in strategies.values())
     tf_ms = timeframe_to_msecs(opts.timeframe)
-    data, latest_closed = await _venue_history(venue, all_pairs, opts.timeframe, startup + 50, clock.now_ms())
+    data, latest_closed = await venue_history(venue, all_pairs, opts.timeframe, startup + 50, clock.now_ms())
     hist = {p: df.iloc[-(startup + 1):].reset_index(drop=True) for p, df in data.items()}
-    infos = _market_info(markets)
+    infos = {p: market_info(m) for p, m in markets.items()}
     trade_venue: Any = venue
     if not opts.live:
         quote = markets[all_pairs[0]].quote
@@ -473,8 +475,7 @@ async def build_live_node(opts: TradeOptions, store: OrderStore, *,
         runner = StrategyRunner(strategy, config, {p: hist[p] for p in spec.pairs},
                                 markets={p: infos[p] for p in spec.pairs},
                                 window=max(1000, 2 * startup),
-                                tick_decimals={p: max(0, -Decimal(str(markets[p].price_tick)).as_tuple()
-                                                      .exponent) for p in spec.pairs})  # type: ignore[operator]
+                                tick_decimals={p: tick_decimals(markets[p].price_tick) for p in spec.pairs})
         portfolio = BotPortfolio(runner, spec.wallet)
         risk = RiskEngine(risk_cfg, portfolio, max_open_trades=_max_open(config),
                           stoploss=float(strategy.stoploss), clock=clock.now)

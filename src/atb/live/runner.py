@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from atb.backtest.engine import analyze_pair
 from atb.backtest.kernels import records as rec
 from atb.backtest.markets import MarketInfo
 from atb.backtest.settings import SimulationSettings
@@ -147,17 +148,7 @@ class StrategyRunner:
         dp = DataProvider(self._loader, self.pairs, "dry_run", self.timeframe)
         if hasattr(self.strategy, "atb_set_dataprovider"):
             self.strategy.atb_set_dataprovider(dp)
-        rows = len(df)
-        try:
-            out = self.strategy.atb_analyze(df.copy(), {"pair": pair})
-        except StrategyError:
-            raise
-        except Exception as exc:  # user code: one line naming the pair
-            raise StrategyError(f"strategy {type(self.strategy).__name__} failed on {pair}: "
-                                f"{type(exc).__name__}: {exc}") from exc
-        if len(out) != rows:
-            raise StrategyError(f"strategy {type(self.strategy).__name__} changed the number of rows "
-                                f"of {pair} ({rows} -> {len(out)})")
+        out = analyze_pair(self.strategy, df, pair)
         self.analyzed[pair] = out
         self.signals[pair] = _last_signals(out)
 
@@ -182,8 +173,7 @@ class StrategyRunner:
                 raise DataError(f"runner: candle for unknown pair {pair}")
             self.stepper.append(pair, at_ns, float(o), float(h), float(lo), float(c),
                                 signals=self.signals.get(pair), tick_dec=self._tick(pair, at_ns))
-            frame = self._hist[pair]
-            frame.loc[len(frame)] = [date, float(o), float(h), float(lo), float(c), float(v)]
+            self._append_history(pair, date, o, h, lo, c, v)
         result = self._gated_step(at_ns)
         self.last_ns = at_ns
         for pair in candles:
@@ -257,13 +247,20 @@ class StrategyRunner:
             x = self.stepper.finish_candle(pair, at_ns, float(o), float(h), float(lo), float(c))
             if x is not None:
                 exits.append(x)
-            frame = self._hist[pair]
-            frame.loc[len(frame)] = [date, float(o), float(h), float(lo), float(c), float(v)]
+            self._append_history(pair, date, o, h, lo, c, v)
             self._forming.pop(pair, None)
         self.last_ns = at_ns
         for pair in candles:
             self._analyze(pair)
         return exits
+
+    def _append_history(self, pair: str, date: pd.Timestamp, o: float, h: float, lo: float, c: float,
+                        v: float) -> None:
+        """Add a closed candle to ``pair``'s history; with a window, keep at most twice it."""
+        frame = self._hist[pair]
+        frame.loc[len(frame)] = [date, float(o), float(h), float(lo), float(c), float(v)]
+        if self.window is not None and len(frame) > 2 * self.window:
+            self._hist[pair] = frame.iloc[-self.window:].reset_index(drop=True)
 
     def _tick(self, pair: str, at_ns: int) -> int:
         if callable(self._ticks):

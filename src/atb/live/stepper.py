@@ -32,10 +32,10 @@ import pandas as pd
 from atb.backtest.kernels import records as rec
 from atb.backtest.kernels.exit_nb import _close_trade, _exit_decision, _place_exit_order
 from atb.backtest.kernels.simulate_nb import simulate_nb as _simulate_nb
-from atb.backtest.markets import MarketInfo, default_market
+from atb.backtest.markets import MarketInfo
 from atb.backtest.risk_run import disabled_risk_arrays
 from atb.backtest.settings import SimulationSettings
-from atb.backtest.simulation import decode_trades, new_loop_state
+from atb.backtest.simulation import decode_trades, exit_reason_name, market_arrays, new_loop_state
 from atb.core.timeframe import timeframe_to_seconds
 from atb.errors import ConfigError, DataError
 
@@ -90,10 +90,6 @@ class StepResult:
     rejected_signals: int
 
 
-def _step_decimals(step: float) -> int:
-    return int(round(-math.log10(step)))
-
-
 class CandleStepper:
     """Run the backtest kernel incrementally over candles appended one by one.
 
@@ -141,14 +137,7 @@ class CandleStepper:
             self.a[c] = np.zeros(size, np.int8)
         self.pair_start = np.arange(n, dtype=np.int64) * capacity
         self.pair_len = np.zeros(n, dtype=np.int64)
-        mk = [(markets or {}).get(p) or default_market() for p in self.pairs]
-        self.amount_dec = np.asarray([_step_decimals(m.amount_step) for m in mk], dtype=np.int64)
-        self.pair_limits = np.asarray([[
-            math.nan if m.min_cost is None else m.min_cost,
-            math.nan if m.min_amount is None else m.min_amount,
-            math.nan if m.max_cost is None else m.max_cost,
-            math.nan if m.max_amount is None else m.max_amount,
-            m.max_leverage] for m in mk], dtype=np.float64).reshape(n, 5)
+        self.amount_dec, self.pair_limits = market_arrays(self.pairs, markets)
         self.ts = np.full((n, rec.TS_N), np.nan)
         self.out = np.zeros((max(64, 4 * n), rec.OUT_N))
         self.loop_i, self.loop_f = new_loop_state(n)
@@ -272,10 +261,7 @@ class CandleStepper:
                              tag=self.tags[int(o[rec.OUT_ENTER_TAG])], filled=True)
 
     def _exit_from_out(self, pair: str, o: np.ndarray) -> ExitDecision:
-        code, tag_id = int(o[rec.OUT_EXIT_REASON]), int(o[rec.OUT_EXIT_TAG])
-        reason = rec.EXIT_REASON_NAMES.get(code, "other")
-        if code in (rec.EXIT_SIGNAL, rec.EXIT_CUSTOM) and tag_id > 0:
-            reason = self.tags[tag_id]
+        reason = exit_reason_name(int(o[rec.OUT_EXIT_REASON]), int(o[rec.OUT_EXIT_TAG]), self.tags)
         return ExitDecision(pair=pair, at_ns=int(o[rec.OUT_CLOSE_DATE]),
                             is_short=bool(o[rec.OUT_IS_SHORT] > 0.5), price=float(o[rec.OUT_CLOSE_RATE]),
                             amount=float(o[rec.OUT_AMOUNT]), reason=reason,
